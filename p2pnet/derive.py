@@ -1,0 +1,216 @@
+"""The directory tables, derived from the log entry by entry.
+
+``apply`` must give the same tables whatever order a node receives entries
+in (feeds are applied in seq order, but feeds interleave arbitrarily), so
+every update is guarded by the author's seq: the latest profile wins, the
+latest endorse/unendorse of a pair wins, activities and confirmations are sets.
+``Store.reindex`` clears these tables and replays the log, and a test checks
+that the result equals the incrementally built one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from . import ids, provinces, search
+from .entries import Entry
+
+TABLES = ("members", "tags", "activities", "participants", "confirmations", "endorsements")
+FACETS = ("interests", "expertise", "offers", "needs")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS members (
+    id TEXT PRIMARY KEY,
+    key BLOB NOT NULL,
+    name_th TEXT NOT NULL DEFAULT '',
+    name_en TEXT NOT NULL DEFAULT '',
+    org_type TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    description_en TEXT NOT NULL DEFAULT '',
+    province TEXT NOT NULL DEFAULT '',
+    locality TEXT NOT NULL DEFAULT '',
+    lat TEXT, lon TEXT,
+    website TEXT NOT NULL DEFAULT '',
+    contact TEXT NOT NULL DEFAULT '{}',
+    endpoints TEXT NOT NULL DEFAULT '[]',
+    profile_seq INTEGER NOT NULL DEFAULT 0,
+    profile_entry TEXT,
+    first_ts INTEGER NOT NULL,
+    updated_ts INTEGER NOT NULL,
+    entries INTEGER NOT NULL DEFAULT 0,
+    left_seq INTEGER NOT NULL DEFAULT 0,
+    forked INTEGER NOT NULL DEFAULT 0,
+    founder INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tags (
+    member TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, norm TEXT NOT NULL,
+    PRIMARY KEY (member, facet, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_norm ON tags(facet, norm);
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY,
+    author TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    date TEXT NOT NULL,
+    end_date TEXT,
+    place TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '',
+    ts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activities_date ON activities(date, id);
+CREATE INDEX IF NOT EXISTS activities_author ON activities(author, date);
+CREATE TABLE IF NOT EXISTS participants (
+    activity TEXT NOT NULL, member TEXT NOT NULL, role TEXT NOT NULL,
+    PRIMARY KEY (activity, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS participants_member ON participants(member, activity);
+CREATE TABLE IF NOT EXISTS confirmations (
+    activity TEXT NOT NULL, member TEXT NOT NULL, entry TEXT NOT NULL, ts INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (activity, member)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS endorsements (
+    src TEXT NOT NULL, dst TEXT NOT NULL, seq INTEGER NOT NULL, active INTEGER NOT NULL,
+    ts INTEGER NOT NULL, note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (src, dst)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS endorsements_dst ON endorsements(dst, src);
+"""
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM meta WHERE key IN ('charter', 'founder')")
+
+
+def mark_forked(conn: sqlite3.Connection, author: bytes) -> None:
+    conn.execute("UPDATE members SET forked = 1 WHERE key = ?", (author,))
+
+
+def apply(conn: sqlite3.Connection, e: Entry) -> None:
+    """Fold one accepted (non-fork) entry into the directory tables."""
+    member = ids.member(e.author)
+    conn.execute(
+        "INSERT INTO members(id, key, first_ts, updated_ts, entries) VALUES (?,?,?,?,1) "
+        "ON CONFLICT(id) DO UPDATE SET updated_ts = max(updated_ts, excluded.updated_ts), "
+        "first_ts = min(first_ts, excluded.first_ts), entries = entries + 1",
+        (member, e.author, e.ts, e.ts),
+    )
+    handler = _HANDLERS.get(e.kind)
+    if handler is not None:
+        handler(conn, e, member)
+
+
+def _network(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('charter', ?)",
+        (json.dumps({**e.body, "founded_ts": e.ts, "founder": member}, ensure_ascii=False),),
+    )
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('founder', ?)", (member,))
+    conn.execute("UPDATE members SET founder = 1 WHERE id = ?", (member,))
+
+
+def _profile(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    row = conn.execute("SELECT profile_seq FROM members WHERE id = ?", (member,)).fetchone()
+    if row[0] >= e.seq:
+        return  # an older profile arriving late changes nothing
+    b = e.body
+    geo = b.get("geo") or [None, None]
+    conn.execute(
+        "UPDATE members SET name_th=?, name_en=?, org_type=?, description=?, description_en=?, "
+        "province=?, locality=?, lat=?, lon=?, website=?, contact=?, endpoints=?, "
+        "profile_seq=?, profile_entry=? WHERE id=?",
+        (
+            b.get("name_th", ""), b.get("name_en", ""), b.get("org_type", ""),
+            b.get("description", ""), b.get("description_en", ""), b.get("province", ""),
+            b.get("locality", ""), geo[0], geo[1], b.get("website", ""),
+            json.dumps(b.get("contact", {}), ensure_ascii=False),
+            json.dumps(b.get("endpoints", []), ensure_ascii=False),
+            e.seq, ids.entry(e.id), member,
+        ),
+    )  # fmt: skip
+    conn.execute("DELETE FROM tags WHERE member = ?", (member,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO tags(member, facet, value, norm) VALUES (?,?,?,?)",
+        [(member, f, v, search.normalize(v)) for f in FACETS for v in b.get(f, [])],
+    )
+    index_member(conn, member, b)
+
+
+def index_member(conn: sqlite3.Connection, member: str, b: dict[str, Any]) -> None:
+    province = b.get("province", "")
+    body_parts = [
+        b.get("description", ""),
+        b.get("description_en", ""),
+        b.get("locality", ""),
+        provinces.name(province, "th") if province else "",
+        provinces.name(province, "en") if province else "",
+        *(v for f in FACETS for v in b.get(f, [])),
+    ]
+    search.index_doc(
+        conn,
+        member,
+        "member",
+        "\n".join(x for x in (b.get("name_th", ""), b.get("name_en", "")) if x),
+        "\n".join(x for x in body_parts if x),
+    )
+
+
+def _activity(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    b = e.body
+    aid = ids.entry(e.id)
+    conn.execute(
+        "INSERT OR IGNORE INTO activities(id, author, seq, title, kind, date, end_date, place, "
+        "summary, outcome, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (aid, member, e.seq, b["title"], b["kind"], b["date"], b.get("end_date"),
+         b.get("place", ""), b.get("summary", ""), b.get("outcome", ""), e.ts),
+    )  # fmt: skip
+    rows = [(aid, member, "organiser")]
+    rows += [(aid, ids.member(p), "participant") for p in b.get("participants", []) if p != e.author]
+    conn.executemany(
+        "INSERT OR IGNORE INTO participants(activity, member, role) VALUES (?,?,?)", rows
+    )
+    body = "\n".join(x for x in (b.get("place", ""), b.get("summary", ""), b.get("outcome", "")) if x)
+    search.index_doc(conn, aid, "activity", b["title"], body)
+
+
+def _confirm(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO confirmations(activity, member, entry, ts, note) VALUES (?,?,?,?,?)",
+        (ids.entry(e.body["activity"]), member, ids.entry(e.id), e.ts, e.body.get("note", "")),
+    )
+
+
+def _endorse(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    conn.execute(
+        "INSERT INTO endorsements(src, dst, seq, active, ts, note) VALUES (?,?,?,?,?,?) "
+        "ON CONFLICT(src, dst) DO UPDATE SET seq=excluded.seq, active=excluded.active, "
+        "ts=excluded.ts, note=excluded.note WHERE excluded.seq > endorsements.seq",
+        (member, ids.member(e.body["member"]), e.seq, int(e.kind == "endorse"), e.ts,
+         e.body.get("note", "")),
+    )  # fmt: skip
+
+
+def _leave(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    conn.execute("UPDATE members SET left_seq = max(left_seq, ?) WHERE id = ?", (e.seq, member))
+
+
+_HANDLERS = {
+    "network": _network,
+    "profile": _profile,
+    "activity": _activity,
+    "confirm": _confirm,
+    "endorse": _endorse,
+    "unendorse": _endorse,
+    "leave": _leave,
+}

@@ -1,0 +1,401 @@
+"""The store: one SQLite file holding the log and the directory derived from it.
+
+The log (``entries``, ``feeds``) is the only source of truth. Every other
+table is derived from it by ``p2pnet.derive`` and can be rebuilt with
+``Store.reindex()``. Writes are transactions: a local append reads the feed's
+head and writes the next entry inside one ``BEGIN IMMEDIATE`` transaction, so
+two processes appending at once cannot fork their own feed; a remote batch is
+ingested in one transaction, so a crash leaves it either all there or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from . import derive, entries, ids, search
+from .entries import Entry
+from .errors import EntryNotFoundError, EntryRefusedError, Refusal
+from .identity import Identity
+
+migrations = Migrations("p2pnet")
+
+Verify = Callable[[Sequence[Entry]], list[bool]]
+
+
+def verify_serial(batch: Sequence[Entry]) -> list[bool]:
+    """Check each entry's signature in this thread."""
+    return [e.verify_signature() for e in batch]
+
+
+@migrations()
+def m001_log(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE entries (
+            n INTEGER PRIMARY KEY,          -- local arrival order
+            id BLOB NOT NULL UNIQUE,        -- sha256 of raw
+            author BLOB NOT NULL,
+            seq INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            raw BLOB NOT NULL,              -- the signed bytes
+            fork INTEGER NOT NULL DEFAULT 0 -- 1: kept only as proof of a fork
+        );
+        CREATE UNIQUE INDEX entries_feed ON entries(author, seq) WHERE fork = 0;
+        CREATE TABLE feeds (
+            author BLOB PRIMARY KEY,
+            seq INTEGER NOT NULL,           -- latest contiguous seq
+            head BLOB NOT NULL,             -- id of the entry at seq
+            forked INTEGER NOT NULL DEFAULT 0,
+            n INTEGER NOT NULL              -- arrival order of the head
+        ) WITHOUT ROWID;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+        """
+    )
+    derive.create_tables(db.conn)
+    search.create_schema(db.conn)
+
+
+@dataclass
+class IngestReport:
+    """What happened to each entry of a batch."""
+
+    accepted: list[Entry] = field(default_factory=list)
+    duplicates: int = 0
+    forks: list[Entry] = field(default_factory=list)
+    refused: list[tuple[int, Refusal, str]] = field(default_factory=list)  # (index, code, detail)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": len(self.accepted),
+            "duplicates": self.duplicates,
+            "forks": len(self.forks),
+            "refused": [{"index": i, "code": str(c), "detail": d} for i, c, d in self.refused],
+        }
+
+
+@dataclass(frozen=True)
+class FeedState:
+    author: bytes
+    seq: int
+    head: bytes
+    forked: bool
+
+
+class Store:
+    """A node's SQLite file. Not thread-safe: use it from one thread.
+
+    :param path: the database file; created with its schema if missing.
+    :param timeout: seconds to wait for another process's write lock.
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode loses nothing when a process is killed; only a
+        # power cut can drop the last commits (docs/architecture.md).
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        migrations.apply(self.db)
+        self._network: bytes | None = self.get_meta("network")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta -----------------------------------------------------------------
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def network(self) -> bytes | None:
+        """This node's network id, once it founded or joined one."""
+        if self._network is None:
+            self._network = self.get_meta("network")
+        return self._network
+
+    def set_network(self, network: bytes) -> None:
+        """Bind this store to a network (when joining). Refuses to switch networks."""
+        current = self.network
+        if current is not None and current != network:
+            raise EntryRefusedError(
+                Refusal.WRONG_NETWORK,
+                f"this store belongs to network {ids.network(current)}, not {ids.network(network)}",
+            )
+        self.set_meta("network", network)
+        self._network = network
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction, taking the write lock at once."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- local writes ---------------------------------------------------------
+
+    def create_network(self, who: Identity, body: dict[str, Any]) -> Entry:
+        """Found a network: write its genesis as ``who``'s first entry."""
+        if self.network is not None:
+            raise EntryRefusedError(
+                Refusal.WRONG_NETWORK, f"this node is already in network {ids.network(self.network)}"
+            )
+        with self.write():
+            if self.feed(who.public) is not None:
+                raise EntryRefusedError(
+                    Refusal.BAD_FIELD, "a network must be founded by a member with an empty feed"
+                )
+            entry = entries.create(who, network=b"", seq=1, prev=None, kind="network", body=body)
+            self.set_meta("network", entry.id)
+            self._network = entry.id
+            self._store(entry, fork=False)
+        return entry
+
+    def append(self, who: Identity, kind: str, body: dict[str, Any], *, ts: int | None = None) -> Entry:
+        """Sign and store the next entry of ``who``'s feed; safe across processes."""
+        network = self.network
+        if network is None:
+            raise EntryRefusedError(
+                Refusal.WRONG_NETWORK, "this node is in no network yet: create or join one first"
+            )
+        if kind == "network":
+            raise EntryRefusedError(Refusal.BAD_FIELD, "a network entry can only be a genesis")
+        with self.write():
+            head = self.feed(who.public)
+            entry = entries.create(
+                who,
+                network=network,
+                seq=1 if head is None else head.seq + 1,
+                prev=None if head is None else head.head,
+                kind=kind,
+                body=body,
+                ts=ts,
+            )
+            entries.check_context(entry, network, entries.now_ms())
+            self._store(entry, fork=False)
+        return entry
+
+    # -- remote entries -------------------------------------------------------
+
+    def ingest(
+        self, raws: Iterable[bytes], *, now: int | None = None, verify: Verify = verify_serial
+    ) -> IngestReport:
+        """Verify and store a batch of signed entries from anywhere.
+
+        Idempotent: an entry already held is counted as a duplicate. Entries
+        may come in any order; each feed's are applied by seq. A refused entry
+        changes nothing; the others of the batch are still stored.
+        """
+        report = IngestReport()
+        now = entries.now_ms() if now is None else now
+        network = self.network
+        parsed: list[tuple[int, Entry]] = []
+        for i, raw in enumerate(raws):
+            try:
+                entry = entries.decode(raw)
+                entries.check_structure(entry)
+                if network is None:
+                    raise EntryRefusedError(Refusal.WRONG_NETWORK, "this node is in no network yet")
+                entries.check_context(entry, network, now)
+            except EntryRefusedError as exc:
+                report.refused.append((i, exc.code, exc.detail))
+                continue
+            parsed.append((i, entry))
+        if not parsed:
+            return report
+        known = self._known_ids([e.id for _, e in parsed])
+        fresh = []
+        seen: set[bytes] = set()
+        for i, e in parsed:
+            if e.id in known or e.id in seen:
+                report.duplicates += 1
+            else:
+                seen.add(e.id)
+                fresh.append((i, e))
+        oks = verify([e for _, e in fresh])
+        checked = []
+        for (i, e), ok in zip(fresh, oks, strict=True):
+            if ok:
+                checked.append((i, e))
+            else:
+                report.refused.append(
+                    (i, Refusal.BAD_SIGNATURE, f"signature of {e.entry_id} does not verify")
+                )
+        checked.sort(key=lambda p: (p[1].author, p[1].seq))
+        with self.write():
+            heads: dict[bytes, FeedState | None] = {}
+            for i, e in checked:
+                if e.author not in heads:
+                    heads[e.author] = self.feed(e.author)
+                head = heads[e.author]
+                head_seq = 0 if head is None else head.seq
+                if e.seq == head_seq + 1:
+                    if head is not None and e.prev != head.head:
+                        report.refused.append(
+                            (i, Refusal.BROKEN_CHAIN,
+                             f"{e.entry_id} (seq {e.seq}) does not follow the feed's entry {e.seq - 1}")
+                        )  # fmt: skip
+                        continue
+                    self._store(e, fork=False)
+                    heads[e.author] = FeedState(e.author, e.seq, e.id, head.forked if head else False)
+                    report.accepted.append(e)
+                elif e.seq <= head_seq:
+                    self._store(e, fork=True)
+                    if head is not None and not head.forked:
+                        heads[e.author] = FeedState(e.author, head.seq, head.head, True)
+                    report.forks.append(e)
+                else:
+                    report.refused.append(
+                        (i, Refusal.SEQUENCE_GAP,
+                         f"{e.entry_id} has seq {e.seq} but the feed is at {head_seq}")
+                    )  # fmt: skip
+        return report
+
+    def _known_ids(self, wanted: list[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self.conn.execute(f"SELECT id FROM entries WHERE id IN ({marks})", chunk)
+            )
+        return found
+
+    def _store(self, e: Entry, *, fork: bool) -> None:
+        cur = self.conn.execute(
+            "INSERT INTO entries(id, author, seq, ts, kind, raw, fork) VALUES (?,?,?,?,?,?,?)",
+            (e.id, e.author, e.seq, e.ts, e.kind, e.raw, int(fork)),
+        )
+        n = cur.lastrowid
+        if fork:
+            self.conn.execute("UPDATE feeds SET forked = 1 WHERE author = ?", (e.author,))
+            derive.mark_forked(self.conn, e.author)
+            return
+        self.conn.execute(
+            "INSERT INTO feeds(author, seq, head, forked, n) VALUES (?,?,?,0,?) "
+            "ON CONFLICT(author) DO UPDATE SET seq=excluded.seq, head=excluded.head, n=excluded.n",
+            (e.author, e.seq, e.id, n),
+        )
+        derive.apply(self.conn, e)
+
+    # -- reading the log ------------------------------------------------------
+
+    def feed(self, author: bytes) -> FeedState | None:
+        row = self.conn.execute(
+            "SELECT seq, head, forked FROM feeds WHERE author = ?", (author,)
+        ).fetchone()
+        return None if row is None else FeedState(author, row[0], row[1], bool(row[2]))
+
+    def feeds(self, lo: bytes = b"", hi: bytes | None = None) -> list[FeedState]:
+        """Feeds whose author is in [lo, hi), ordered by author."""
+        if hi is None:
+            rows = self.conn.execute(
+                "SELECT author, seq, head, forked FROM feeds WHERE author >= ? ORDER BY author", (lo,)
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT author, seq, head, forked FROM feeds WHERE author >= ? AND author < ? "
+                "ORDER BY author",
+                (lo, hi),
+            )
+        return [FeedState(a, s, h, bool(f)) for a, s, h, f in rows]
+
+    def get(self, entry_id: bytes) -> Entry:
+        row = self.conn.execute("SELECT raw FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise EntryNotFoundError(f"no entry {ids.entry(entry_id)}")
+        return entries.decode(row[0])
+
+    def feed_raw(self, author: bytes, after: int = 0, limit: int = 1000) -> list[bytes]:
+        """Signed bytes of ``author``'s entries with seq > after, in order."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT raw FROM entries WHERE author = ? AND seq > ? AND fork = 0 "
+                "ORDER BY seq LIMIT ?",
+                (author, after, limit),
+            )
+        ]
+
+    def fork_proofs(self, author: bytes) -> list[bytes]:
+        """Both sides of every fork of ``author``: the kept entry and the other one."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT e.raw FROM entries e WHERE e.author = ? AND e.seq IN "
+                "(SELECT seq FROM entries WHERE author = ? AND fork = 1) ORDER BY e.seq, e.fork",
+                (author, author),
+            )
+        ]
+
+    def since(self, n: int = 0, limit: int = 1000) -> list[tuple[int, bytes]]:
+        """(arrival number, signed bytes) of entries that arrived after ``n``."""
+        return list(
+            self.conn.execute(
+                "SELECT n, raw FROM entries WHERE n > ? ORDER BY n LIMIT ?", (n, limit)
+            )
+        )
+
+    def last_n(self) -> int:
+        return int(self.conn.execute("SELECT coalesce(max(n), 0) FROM entries").fetchone()[0])
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM entries WHERE fork = 0").fetchone()[0])
+
+    def iter_raw(self, *, include_forks: bool = True) -> Iterator[bytes]:
+        """Every entry, feed by feed in seq order (what a bundle or a verify walks)."""
+        sql = "SELECT raw FROM entries" + ("" if include_forks else " WHERE fork = 0")
+        for (raw,) in self.conn.execute(sql + " ORDER BY author, seq, fork"):
+            yield raw
+
+    # -- derived state --------------------------------------------------------
+
+    def reindex(self) -> int:
+        """Rebuild every derived table from the log; returns entries replayed."""
+        count = 0
+        with self.write():
+            derive.clear(self.conn)
+            search.clear(self.conn)
+            rows = self.conn.execute(
+                "SELECT raw FROM entries WHERE fork = 0 ORDER BY author, seq"
+            ).fetchall()
+            for (raw,) in rows:
+                derive.apply(self.conn, entries.decode(raw))
+                count += 1
+            for (author,) in self.conn.execute("SELECT author FROM feeds WHERE forked = 1").fetchall():
+                derive.mark_forked(self.conn, author)
+        return count
+
+    def charter(self) -> dict[str, Any] | None:
+        raw = self.get_meta("charter")
+        return None if raw is None else json.loads(raw)
+
+    def integrity_check(self) -> str:
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
