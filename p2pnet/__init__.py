@@ -1,5 +1,7 @@
 """p2pnet: a federated peer-to-peer directory for networks of organisations."""
 
+__version__ = "0.1.0"
+
 from .entries import Entry
 from .errors import (
     EntryNotFoundError,

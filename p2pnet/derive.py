@@ -84,7 +84,9 @@ CREATE INDEX IF NOT EXISTS endorsements_dst ON endorsements(dst, src);
 
 
 def create_tables(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA)
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def clear(conn: sqlite3.Connection) -> None:

@@ -31,6 +31,16 @@ migrations = Migrations("p2pnet")
 Verify = Callable[[Sequence[Entry]], list[bool]]
 
 
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the current transaction.
+
+    ``executescript`` would COMMIT first, breaking the migration's transaction.
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def verify_serial(batch: Sequence[Entry]) -> list[bool]:
     """Check each entry's signature in this thread."""
     return [e.verify_signature() for e in batch]
@@ -38,7 +48,8 @@ def verify_serial(batch: Sequence[Entry]) -> list[bool]:
 
 @migrations()
 def m001_log(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(
+        db.conn,
         """
         CREATE TABLE entries (
             n INTEGER PRIMARY KEY,          -- local arrival order
@@ -63,6 +74,36 @@ def m001_log(db: sqlite_utils.Database) -> None:
     )
     derive.create_tables(db.conn)
     search.create_schema(db.conn)
+
+
+@migrations()
+def m002_node_state(db: sqlite_utils.Database) -> None:
+    """Node-local state that is not part of the log: peers and invites."""
+    run_script(
+        db.conn,
+        """
+        CREATE TABLE peers (
+            url TEXT PRIMARY KEY,
+            source TEXT NOT NULL,            -- manual, profile or invite
+            member TEXT,                     -- learned from the peer's /p2p/v1/info
+            added_ts INTEGER NOT NULL,
+            last_ok_ts INTEGER,
+            last_error TEXT,
+            last_error_ts INTEGER,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_try_ts INTEGER NOT NULL DEFAULT 0,
+            entries_in INTEGER NOT NULL DEFAULT 0,
+            entries_out INTEGER NOT NULL DEFAULT 0,
+            has_my_seq INTEGER NOT NULL DEFAULT 0  -- the peer's seq of this node's own feed
+        );
+        CREATE TABLE invites (
+            secret_hash BLOB PRIMARY KEY,
+            expires_ts INTEGER NOT NULL,
+            uses_left INTEGER NOT NULL,
+            created_ts INTEGER NOT NULL
+        );
+        """
+    )
 
 
 @dataclass

@@ -1,0 +1,240 @@
+"""Node: one process, two listeners.
+
+The peer endpoint (``/p2p/v1``) listens on ``config.listen``; the local API and
+website on ``config.api`` (loopback by default). ``start()`` opens the store,
+binds both, writes ``node.json`` in the home (pid and bound URLs, so the CLI
+and tests can find a node started on port 0) and starts gossip; ``stop()``
+undoes all of it in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from .. import ids
+from ..config import Home, NodeConfig, split_hostport
+from ..entries import now_ms
+from ..identity import Identity
+from ..store import FeedState, IngestReport, Store
+from ..sync import httpsig
+from ..sync.client import DEFAULT_TIMEOUT, PeerClient
+from ..sync.gossip import Gossiper
+from ..verify import VerifyPool
+from .peer import RateLimiter, make_peer_app
+from .runner import StoreRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NodeContext:
+    """What every handler may use."""
+
+    home: Home
+    config: NodeConfig
+    identity: Identity
+    store: StoreRunner
+    verify: VerifyPool
+    replay_guard: httpsig.ReplayGuard
+    peer_limiter: RateLimiter
+    ip_limiter: RateLimiter
+    admin_token: str
+    network: bytes | None = None
+    gossiper: Gossiper | None = None
+    started_ts: int = field(default_factory=now_ms)
+    _feeds_cache: tuple[int, list[FeedState]] | None = None
+
+    async def feeds(self) -> list[FeedState]:
+        """Every feed's summary, cached until the log changes."""
+
+        def load(s: Store) -> tuple[int, list[FeedState]]:
+            n = s.last_n()
+            if self._feeds_cache is not None and self._feeds_cache[0] == n:
+                return self._feeds_cache
+            return n, s.feeds()
+
+        self._feeds_cache = await self.store.call(load)
+        return self._feeds_cache[1]
+
+    async def ingest(self, raws: list[bytes], source: str) -> IngestReport:
+        report = await self.store.call(lambda s: s.ingest(raws, verify=self.verify))
+        for i, code, detail in report.refused[:5]:
+            log.info("refused entry %d from %s: %s (%s)", i, source[:40], detail, code)
+        if len(report.refused) > 5:
+            log.info("… and %d more refused from %s", len(report.refused) - 5, source[:40])
+        if report.forks:
+            log.warning(
+                "fork detected: %s signed two histories",
+                ", ".join(sorted({e.author_id[:12] for e in report.forks})),
+            )
+        if self.network is None:
+            self.network = await self.store.call(lambda s: s.network)
+        return report
+
+    def local_write(self) -> None:
+        """Called after this process appended an entry: push it soon."""
+        if self.gossiper is not None:
+            self.gossiper.poke()
+
+
+class Node:
+    def __init__(self, home: Home, config: NodeConfig, identity: Identity, *, rng: random.Random | None = None) -> None:
+        self.home = home
+        self.config = config
+        self.identity = identity
+        self.rng = rng or random.Random()
+        self._runners: list[web.AppRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+        self.ctx: NodeContext | None = None
+        self.peer_url = ""
+        self.api_url = ""
+
+    async def start(self) -> None:
+        store = StoreRunner(self.home.db_file)
+        await store.open()
+        ctx = NodeContext(
+            home=self.home,
+            config=self.config,
+            identity=self.identity,
+            store=store,
+            verify=VerifyPool(self.config.verify_workers),
+            replay_guard=httpsig.ReplayGuard(self.config.replay_window),
+            peer_limiter=RateLimiter(self.config.rate_per_minute),
+            ip_limiter=RateLimiter(self.config.rate_per_minute * 4),
+            admin_token=self._admin_token(),
+        )
+        ctx.network = await store.call(lambda s: s.network)
+        self.ctx = ctx
+        try:
+            from .api import make_api_app
+
+            host, port = split_hostport(self.config.listen, "listen")
+            self.peer_url = await self._serve(make_peer_app(ctx), host, port)
+            host, port = split_hostport(self.config.api, "api")
+            self.api_url = await self._serve(make_api_app(ctx), host, port)
+        except BaseException:
+            await self.stop()
+            raise
+        own_urls = {self.peer_url}
+        if self.config.public_url:
+            own_urls.add(self.config.public_url.rstrip("/"))
+        self._session = aiohttp.ClientSession(
+            timeout=DEFAULT_TIMEOUT,
+            headers={"User-Agent": "p2pnet"},
+            skip_auto_headers=("Accept-Encoding",),
+        )
+        gossiper = Gossiper(
+            call=store.call,
+            identity=self.identity,
+            client=PeerClient(self._session, self.identity),
+            network=lambda: ctx.network,
+            feeds=ctx.feeds,
+            ingest=ctx.ingest,
+            interval=self.config.gossip_interval,
+            fanout=self.config.fanout,
+            max_batch=self.config.max_batch,
+            own_urls=own_urls,
+            rng=self.rng,
+        )
+        ctx.gossiper = gossiper
+        self._tasks = [
+            asyncio.create_task(gossiper.run_forever(), name="gossip"),
+            asyncio.create_task(gossiper.watch_local(), name="push-local"),
+            asyncio.create_task(self._watch_network(), name="watch-network"),
+        ]
+        self._write_runtime()
+        log.info(
+            "node %s up: peers on %s, API and website on %s",
+            self.identity.member_id[:12], self.peer_url, self.api_url,
+        )  # fmt: skip
+
+    def _admin_token(self) -> str:
+        try:
+            return self.home.admin_token()
+        except Exception:
+            return self.home.write_admin_token()
+
+    async def _serve(self, app: web.Application, host: str, port: int) -> str:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        await site.start()
+        bound_port = site.port if port == 0 else port
+        shown = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        if ":" in shown:
+            shown = f"[{shown}]"
+        return f"http://{shown}:{bound_port}"
+
+    async def _watch_network(self) -> None:
+        """Notice when another process (``p2pnet join``) binds the store to a network."""
+        assert self.ctx is not None
+        while self.ctx.network is None:
+            await asyncio.sleep(0.5)
+            self.ctx.network = await self.ctx.store.call(lambda s: s.network)
+
+    def _write_runtime(self) -> None:
+        info: dict[str, Any] = {
+            "pid": os.getpid(),
+            "member": self.identity.member_id,
+            "peer_url": self.peer_url,
+            "api_url": self.api_url,
+            "started_ts": now_ms(),
+        }
+        if self.ctx and self.ctx.network:
+            info["network"] = ids.network(self.ctx.network)
+        tmp = self.home.runtime_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info))
+        tmp.replace(self.home.runtime_file)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners = []
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self.ctx is not None:
+            self.ctx.verify.close()
+            await self.ctx.store.close()
+            self.ctx = None
+        with contextlib.suppress(FileNotFoundError):
+            info = json.loads(self.home.runtime_file.read_text())
+            if info.get("pid") == os.getpid():
+                self.home.runtime_file.unlink()
+
+
+async def run_until_signalled(node: Node) -> None:
+    """Start, serve until SIGINT/SIGTERM, then stop cleanly."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await node.start()
+    print(f"peer endpoint: {node.peer_url}/p2p/v1", flush=True)
+    print(f"API:           {node.api_url}/api/v1", flush=True)
+    print(f"website:       {node.api_url}/", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await node.stop()

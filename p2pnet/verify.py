@@ -1,0 +1,52 @@
+"""Signature verification for big batches, spread over processes.
+
+Ed25519 verification holds the GIL (in PyNaCl as in cryptography), so
+threads do not help; a catch-up of many thousands of entries verifies in
+worker processes while the store thread decodes and writes. Small batches
+(a gossip round, a push) are verified in place: starting work elsewhere
+would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from .entries import SIGN_PREFIX, Entry
+from .identity import verify
+
+PARALLEL_FROM = 256
+
+
+def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    return [verify(author, SIGN_PREFIX + content, sig) for author, content, sig in items]
+
+
+class VerifyPool:
+    """Callable like ``store.verify_serial``; uses ``workers`` processes for big batches."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or (os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __call__(self, batch: Sequence[Entry]) -> list[bool]:
+        if self.workers <= 1 or len(batch) < PARALLEL_FROM:
+            return [e.verify_signature() for e in batch]
+        if self._pool is None:
+            # spawn, not fork: the node's process has threads and an event loop
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        items = [(e.author, e.content, e.signature) for e in batch]
+        size = -(-len(items) // self.workers)
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        out: list[bool] = []
+        for part in self._pool.map(_verify_chunk, chunks):
+            out.extend(part)
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
