@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS members (
     website TEXT NOT NULL DEFAULT '',
     contact TEXT NOT NULL DEFAULT '{}',
     endpoints TEXT NOT NULL DEFAULT '[]',
+    interests TEXT NOT NULL DEFAULT '[]',
+    expertise TEXT NOT NULL DEFAULT '[]',
+    offers TEXT NOT NULL DEFAULT '[]',
+    needs TEXT NOT NULL DEFAULT '[]',
     profile_seq INTEGER NOT NULL DEFAULT 0,
     profile_entry TEXT,
     first_ts INTEGER NOT NULL,
@@ -131,13 +135,14 @@ def _profile(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     conn.execute(
         "UPDATE members SET name_th=?, name_en=?, org_type=?, description=?, description_en=?, "
         "province=?, locality=?, lat=?, lon=?, website=?, contact=?, endpoints=?, "
-        "profile_seq=?, profile_entry=? WHERE id=?",
+        "interests=?, expertise=?, offers=?, needs=?, profile_seq=?, profile_entry=? WHERE id=?",
         (
             b.get("name_th", ""), b.get("name_en", ""), b.get("org_type", ""),
             b.get("description", ""), b.get("description_en", ""), b.get("province", ""),
             b.get("locality", ""), geo[0], geo[1], b.get("website", ""),
             json.dumps(b.get("contact", {}), ensure_ascii=False),
             json.dumps(b.get("endpoints", []), ensure_ascii=False),
+            *(json.dumps(b.get(f, []), ensure_ascii=False) for f in FACETS),
             e.seq, ids.entry(e.id), member,
         ),
     )  # fmt: skip

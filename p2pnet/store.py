@@ -202,7 +202,7 @@ class Store:
 
     # -- local writes ---------------------------------------------------------
 
-    def create_network(self, who: Identity, body: dict[str, Any]) -> Entry:
+    def create_network(self, who: Identity, body: dict[str, Any], *, ts: int | None = None) -> Entry:
         """Found a network: write its genesis as ``who``'s first entry."""
         if self.network is not None:
             raise EntryRefusedError(
@@ -213,7 +213,9 @@ class Store:
                 raise EntryRefusedError(
                     Refusal.BAD_FIELD, "a network must be founded by a member with an empty feed"
                 )
-            entry = entries.create(who, network=b"", seq=1, prev=None, kind="network", body=body)
+            entry = entries.create(
+                who, network=b"", seq=1, prev=None, kind="network", body=body, ts=ts
+            )
             self.set_meta("network", entry.id)
             self._network = entry.id
             self._store(entry, fork=False)
