@@ -42,7 +42,7 @@ def generate(n: int, members: int, *, seed: int = 1) -> tuple[bytes, list[Entry]
             kind, body = "activity", {
                 "title": rng.choice(TITLES).format(i=i), "kind": "meeting",
                 "date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", "place": rng.choice(PLACES),
-                "summary": "ผู้เข้าร่วมแลกเปลี่ยนประสบการณ์การดูแลสุขภาพผู้สูงอายุในชุมชน " * 2,
+                "summary": "แลกเปลี่ยนการดูแลผู้สูงอายุ",
             }  # fmt: skip
         e = entries.create(who, network=net, seq=seq + 1, prev=prev, kind=kind, body=body, ts=ts + i)
         heads[who.public] = (seq + 1, e.id)

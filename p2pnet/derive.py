@@ -17,7 +17,9 @@ from typing import Any
 from . import ids, provinces, search
 from .entries import Entry
 
-TABLES = ("members", "tags", "activities", "participants", "confirmations", "endorsements")
+TABLES = (
+    "members", "tags", "activities", "participants", "confirmations", "endorsements", "search_dirty",
+)  # fmt: skip
 FACETS = ("interests", "expertise", "offers", "needs")
 
 SCHEMA = """
@@ -84,6 +86,7 @@ CREATE TABLE IF NOT EXISTS endorsements (
     PRIMARY KEY (src, dst)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS endorsements_dst ON endorsements(dst, src);
+CREATE TABLE IF NOT EXISTS search_dirty (doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -105,16 +108,58 @@ def mark_forked(conn: sqlite3.Connection, author: bytes) -> None:
 
 def apply(conn: sqlite3.Connection, e: Entry) -> None:
     """Fold one accepted (non-fork) entry into the directory tables."""
-    member = ids.member(e.author)
-    conn.execute(
-        "INSERT INTO members(id, key, first_ts, updated_ts, entries) VALUES (?,?,?,?,1) "
+    apply_batch(conn, [e])
+
+
+def apply_batch(conn: sqlite3.Connection, batch: list[Entry]) -> None:
+    """Fold accepted (non-fork) entries into the directory tables, in few statements."""
+    seen: dict[bytes, list[int]] = {}
+    for e in batch:
+        agg = seen.get(e.author)
+        if agg is None:
+            seen[e.author] = [e.ts, e.ts, 1]
+        else:
+            agg[0], agg[1], agg[2] = min(agg[0], e.ts), max(agg[1], e.ts), agg[2] + 1
+    conn.executemany(
+        "INSERT INTO members(id, key, first_ts, updated_ts, entries) VALUES (?,?,?,?,?) "
         "ON CONFLICT(id) DO UPDATE SET updated_ts = max(updated_ts, excluded.updated_ts), "
-        "first_ts = min(first_ts, excluded.first_ts), entries = entries + 1",
-        (member, e.author, e.ts, e.ts),
+        "first_ts = min(first_ts, excluded.first_ts), entries = entries + excluded.entries",
+        [(ids.member(a), a, lo, hi, n) for a, (lo, hi, n) in seen.items()],
     )
-    handler = _HANDLERS.get(e.kind)
-    if handler is not None:
-        handler(conn, e, member)
+    activities = [e for e in batch if e.kind == "activity"]
+    if activities:
+        _activities(conn, activities)
+    for e in batch:
+        handler = _HANDLERS.get(e.kind)
+        if handler is not None:
+            handler(conn, e, ids.member(e.author))
+
+
+def index_dirty(conn: sqlite3.Connection, limit: int = -1) -> int:
+    """Bring the search index up to date for documents changed since; returns how many."""
+    rows = conn.execute("SELECT doc_id, kind FROM search_dirty LIMIT ?", (limit,)).fetchall()
+    for doc_id, kind in rows:
+        if kind == "member":
+            row = conn.execute(
+                "SELECT name_th, name_en, description, description_en, locality, province, "
+                "interests, expertise, offers, needs FROM members WHERE id = ?",
+                (doc_id,),
+            ).fetchone()
+            if row is not None:
+                b = dict(zip(("name_th", "name_en", "description", "description_en", "locality",
+                              "province"), row[:6], strict=True))  # fmt: skip
+                for facet, value in zip(FACETS, row[6:], strict=True):
+                    b[facet] = json.loads(value)
+                index_member(conn, doc_id, b)
+        else:
+            row = conn.execute(
+                "SELECT title, place, summary, outcome FROM activities WHERE id = ?", (doc_id,)
+            ).fetchone()
+            if row is not None:
+                title, *rest = row
+                search.index_doc(conn, doc_id, "activity", title, "\n".join(x for x in rest if x))
+    conn.executemany("DELETE FROM search_dirty WHERE doc_id = ?", [(r[0],) for r in rows])
+    return len(rows)
 
 
 def _network(conn: sqlite3.Connection, e: Entry, member: str) -> None:
@@ -151,7 +196,7 @@ def _profile(conn: sqlite3.Connection, e: Entry, member: str) -> None:
         "INSERT OR IGNORE INTO tags(member, facet, value, norm) VALUES (?,?,?,?)",
         [(member, f, v, search.normalize(v)) for f in FACETS for v in b.get(f, [])],
     )
-    index_member(conn, member, b)
+    conn.execute("INSERT OR IGNORE INTO search_dirty(doc_id, kind) VALUES (?, 'member')", (member,))
 
 
 def index_member(conn: sqlite3.Connection, member: str, b: dict[str, Any]) -> None:
@@ -173,22 +218,24 @@ def index_member(conn: sqlite3.Connection, member: str, b: dict[str, Any]) -> No
     )
 
 
-def _activity(conn: sqlite3.Connection, e: Entry, member: str) -> None:
-    b = e.body
-    aid = ids.entry(e.id)
-    conn.execute(
+def _activities(conn: sqlite3.Connection, batch: list[Entry]) -> None:
+    rows, people, dirty = [], [], []
+    for e in batch:
+        b = e.body
+        aid = ids.entry(e.id)
+        member = ids.member(e.author)
+        rows.append((aid, member, e.seq, b["title"], b["kind"], b["date"], b.get("end_date"),
+                     b.get("place", ""), b.get("summary", ""), b.get("outcome", ""), e.ts))  # fmt: skip
+        people.append((aid, member, "organiser"))
+        people += [(aid, ids.member(p), "participant") for p in b.get("participants", []) if p != e.author]
+        dirty.append((aid,))
+    conn.executemany(
         "INSERT OR IGNORE INTO activities(id, author, seq, title, kind, date, end_date, place, "
         "summary, outcome, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (aid, member, e.seq, b["title"], b["kind"], b["date"], b.get("end_date"),
-         b.get("place", ""), b.get("summary", ""), b.get("outcome", ""), e.ts),
-    )  # fmt: skip
-    rows = [(aid, member, "organiser")]
-    rows += [(aid, ids.member(p), "participant") for p in b.get("participants", []) if p != e.author]
-    conn.executemany(
-        "INSERT OR IGNORE INTO participants(activity, member, role) VALUES (?,?,?)", rows
+        rows,
     )
-    body = "\n".join(x for x in (b.get("place", ""), b.get("summary", ""), b.get("outcome", "")) if x)
-    search.index_doc(conn, aid, "activity", b["title"], body)
+    conn.executemany("INSERT OR IGNORE INTO participants(activity, member, role) VALUES (?,?,?)", people)
+    conn.executemany("INSERT OR IGNORE INTO search_dirty(doc_id, kind) VALUES (?, 'activity')", dirty)
 
 
 def _confirm(conn: sqlite3.Connection, e: Entry, member: str) -> None:
@@ -215,7 +262,6 @@ def _leave(conn: sqlite3.Connection, e: Entry, member: str) -> None:
 _HANDLERS = {
     "network": _network,
     "profile": _profile,
-    "activity": _activity,
     "confirm": _confirm,
     "endorse": _endorse,
     "unendorse": _endorse,

@@ -33,7 +33,6 @@ class Refusal(enum.StrEnum):
     BAD_FIELD = "bad-field"
     MALFORMED = "malformed"
     UNSUPPORTED_VERSION = "unsupported-version"
-    NOT_A_MEMBER = "not-a-member"
 
 
 class P2pnetError(Exception):

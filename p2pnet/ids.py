@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 MEMBER = "pm"
 NETWORK = "pn"
@@ -38,6 +39,7 @@ def from_text(prefix: str, text: str) -> bytes:
     return raw
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def member(raw: bytes) -> str:
     return to_text(MEMBER, raw)
 

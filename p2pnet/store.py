@@ -66,8 +66,7 @@ def m001_log(db: sqlite_utils.Database) -> None:
             author BLOB PRIMARY KEY,
             seq INTEGER NOT NULL,           -- latest contiguous seq
             head BLOB NOT NULL,             -- id of the entry at seq
-            forked INTEGER NOT NULL DEFAULT 0,
-            n INTEGER NOT NULL              -- arrival order of the head
+            forked INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
         """
@@ -151,6 +150,7 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         migrations.apply(self.db)
         self._network: bytes | None = self.get_meta("network")
+        self.index_pending()  # a node killed between ingest and indexing left some
 
     def close(self) -> None:
         self.conn.close()
@@ -219,6 +219,7 @@ class Store:
             self.set_meta("network", entry.id)
             self._network = entry.id
             self._store(entry, fork=False)
+            derive.index_dirty(self.conn)
         return entry
 
     def append(self, who: Identity, kind: str, body: dict[str, Any], *, ts: int | None = None) -> Entry:
@@ -243,6 +244,7 @@ class Store:
             )
             entries.check_context(entry, network, entries.now_ms())
             self._store(entry, fork=False)
+            derive.index_dirty(self.conn)
         return entry
 
     # -- remote entries -------------------------------------------------------
@@ -306,11 +308,9 @@ class Store:
                              f"{e.entry_id} (seq {e.seq}) does not follow the feed's entry {e.seq - 1}")
                         )  # fmt: skip
                         continue
-                    self._store(e, fork=False)
                     heads[e.author] = FeedState(e.author, e.seq, e.id, head.forked if head else False)
                     report.accepted.append(e)
                 elif e.seq <= head_seq:
-                    self._store(e, fork=True)
                     if head is not None and not head.forked:
                         heads[e.author] = FeedState(e.author, head.seq, head.head, True)
                     report.forks.append(e)
@@ -319,6 +319,8 @@ class Store:
                         (i, Refusal.SEQUENCE_GAP,
                          f"{e.entry_id} has seq {e.seq} but the feed is at {head_seq}")
                     )  # fmt: skip
+            self._store_batch(report.accepted, fork=False)
+            self._store_batch(report.forks, fork=True)
         return report
 
     def _known_ids(self, wanted: list[bytes]) -> set[bytes]:
@@ -332,21 +334,38 @@ class Store:
         return found
 
     def _store(self, e: Entry, *, fork: bool) -> None:
-        cur = self.conn.execute(
-            "INSERT INTO entries(id, author, seq, ts, kind, raw, fork) VALUES (?,?,?,?,?,?,?)",
-            (e.id, e.author, e.seq, e.ts, e.kind, e.raw, int(fork)),
-        )
-        n = cur.lastrowid
-        if fork:
-            self.conn.execute("UPDATE feeds SET forked = 1 WHERE author = ?", (e.author,))
-            derive.mark_forked(self.conn, e.author)
+        self._store_batch([e], fork=fork)
+
+    def _store_batch(self, batch: list[Entry], *, fork: bool) -> None:
+        """Write entries whose place in their feeds was already checked."""
+        if not batch:
             return
-        self.conn.execute(
-            "INSERT INTO feeds(author, seq, head, forked, n) VALUES (?,?,?,0,?) "
-            "ON CONFLICT(author) DO UPDATE SET seq=excluded.seq, head=excluded.head, n=excluded.n",
-            (e.author, e.seq, e.id, n),
+        self.conn.executemany(
+            "INSERT INTO entries(id, author, seq, ts, kind, raw, fork) VALUES (?,?,?,?,?,?,?)",
+            [(e.id, e.author, e.seq, e.ts, e.kind, e.raw, int(fork)) for e in batch],
         )
-        derive.apply(self.conn, e)
+        authors = {e.author for e in batch}
+        if fork:
+            self.conn.executemany(
+                "UPDATE feeds SET forked = 1 WHERE author = ?", [(a,) for a in authors]
+            )
+            for a in authors:
+                derive.mark_forked(self.conn, a)
+            return
+        last = {e.author: e for e in batch}  # batches come in seq order per author
+        self.conn.executemany(
+            "INSERT INTO feeds(author, seq, head, forked) VALUES (?,?,?,0) "
+            "ON CONFLICT(author) DO UPDATE SET seq=excluded.seq, head=excluded.head",
+            [(a, e.seq, e.id) for a, e in last.items()],
+        )
+        derive.apply_batch(self.conn, batch)
+
+    def index_pending(self, limit: int = -1) -> int:
+        """Update the search index for what ingest changed; returns documents indexed."""
+        if self.conn.execute("SELECT 1 FROM search_dirty LIMIT 1").fetchone() is None:
+            return 0
+        with self.write():
+            return derive.index_dirty(self.conn, limit)
 
     # -- reading the log ------------------------------------------------------
 
@@ -429,11 +448,13 @@ class Store:
             rows = self.conn.execute(
                 "SELECT raw FROM entries WHERE fork = 0 ORDER BY author, seq"
             ).fetchall()
-            for (raw,) in rows:
-                derive.apply(self.conn, entries.decode(raw))
-                count += 1
+            for start in range(0, len(rows), 1000):
+                batch = [entries.decode(raw) for (raw,) in rows[start : start + 1000]]
+                derive.apply_batch(self.conn, batch)
+                count += len(batch)
             for (author,) in self.conn.execute("SELECT author FROM feeds WHERE forked = 1").fetchall():
                 derive.mark_forked(self.conn, author)
+            derive.index_dirty(self.conn)
         return count
 
     def charter(self) -> dict[str, Any] | None:

@@ -67,7 +67,12 @@ class NodeContext:
         return self._feeds_cache[1]
 
     async def ingest(self, raws: list[bytes], source: str) -> IngestReport:
-        report = await self.store.call(lambda s: s.ingest(raws, verify=self.verify))
+        def run(s: Store) -> IngestReport:
+            report = s.ingest(raws, verify=self.verify)
+            s.index_pending()
+            return report
+
+        report = await self.store.call(run)
         for i, code, detail in report.refused[:5]:
             log.info("refused entry %d from %s: %s (%s)", i, source[:40], detail, code)
         if len(report.refused) > 5:
