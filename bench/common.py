@@ -68,3 +68,89 @@ def raw_verify_rates(sample: Sequence[Entry], seconds: float = 1.5) -> dict[str,
         done += len(items)
     rates["cryptography"] = done / (time.perf_counter() - t0)
     return rates
+
+
+# -- real node processes and a byte-counting proxy --------------------------------
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+RUN_NODE = r"""
+import asyncio, logging, sys
+from p2pnet.config import Home, NodeConfig
+from p2pnet.identity import load
+from p2pnet.node.server import Node, run_until_signalled
+logging.basicConfig(level=logging.WARNING)
+home = Home(sys.argv[1])
+config = NodeConfig(listen="127.0.0.1:0", api="127.0.0.1:0", gossip_interval=float(sys.argv[2]),
+                    fanout=int(sys.argv[3]))
+asyncio.run(run_until_signalled(Node(home, config, load(home.key_file))))
+"""
+
+
+def spawn_node(home, interval: float = 3600.0, fanout: int = 2) -> tuple[subprocess.Popen, dict]:
+    """Start a node process for ``home``; wait for its node.json."""
+    if home.runtime_file.exists():
+        home.runtime_file.unlink()
+    log = open(Path(home.path) / "node.log", "a")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-c", RUN_NODE, str(home.path), str(interval), str(fanout)],
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    log.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        info = home.runtime()
+        if info and info.get("pid") == proc.pid:
+            return proc, info
+        if proc.poll() is not None:
+            raise RuntimeError((Path(home.path) / "node.log").read_text())
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("node did not start")
+
+
+class CountingProxy:
+    """A TCP proxy on loopback that counts the bytes crossing it each way."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.up = 0  # client -> server
+        self.down = 0  # server -> client
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, up: bool) -> None:
+        try:
+            while data := await reader.read(1 << 16):
+                if up:
+                    self.up += len(data)
+                else:
+                    self.down += len(data)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        r2, w2 = await asyncio.open_connection(*self.target)
+        await asyncio.gather(self._pipe(reader, w2, True), self._pipe(r2, writer, False))
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+def status(api_url: str) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(api_url + "/api/v1/status", timeout=10) as resp:
+        return json.loads(resp.read())

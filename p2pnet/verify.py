@@ -9,12 +9,15 @@ would cost more than it saves.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from . import entries
 from .entries import SIGN_PREFIX, Entry
+from .errors import EntryRefusedError
 from .identity import verify
 
 PARALLEL_FROM = 256
@@ -22,6 +25,17 @@ PARALLEL_FROM = 256
 
 def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
     return [verify(author, SIGN_PREFIX + content, sig) for author, content, sig in items]
+
+
+def _verify_raw_chunk(raws: list[bytes]) -> list[bool]:
+    """Decode and verify in a worker; False for anything that does not decode."""
+    out = []
+    for raw in raws:
+        try:
+            out.append(entries.decode(raw).verify_signature())
+        except EntryRefusedError:
+            out.append(False)
+    return out
 
 
 class VerifyPool:
@@ -34,17 +48,40 @@ class VerifyPool:
     def __call__(self, batch: Sequence[Entry]) -> list[bool]:
         if self.workers <= 1 or len(batch) < PARALLEL_FROM:
             return [e.verify_signature() for e in batch]
-        if self._pool is None:
-            # spawn, not fork: the node's process has threads and an event loop
-            ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         items = [(e.author, e.content, e.signature) for e in batch]
         size = -(-len(items) // self.workers)
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         out: list[bool] = []
-        for part in self._pool.map(_verify_chunk, chunks):
+        for part in self._executor().map(_verify_chunk, chunks):
             out.extend(part)
         return out
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the node's process has threads and an event loop
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        return self._pool
+
+    async def presort(self, raws: list[bytes]) -> Callable[[Sequence[Entry]], list[bool]] | None:
+        """Verify a big batch in the workers, off the store thread and the event loop.
+
+        Returns a ``verify`` callable for ``Store.ingest`` that answers from
+        these results, or None when the batch is small enough to verify in place.
+        """
+        if self.workers <= 1 or len(raws) < PARALLEL_FROM:
+            return None
+        loop = asyncio.get_running_loop()
+        size = -(-len(raws) // self.workers)
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(self._executor(), _verify_raw_chunk, raws[i : i + size])
+                for i in range(0, len(raws), size)
+            )
+        )
+        valid = {raw for part, start in zip(parts, range(0, len(raws), size), strict=True)
+                 for raw, ok in zip(raws[start : start + size], part, strict=True) if ok}  # fmt: skip
+        return lambda batch: [e.raw in valid for e in batch]
 
     def close(self) -> None:
         if self._pool is not None:

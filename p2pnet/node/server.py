@@ -52,6 +52,9 @@ class NodeContext:
     network: bytes | None = None
     gossiper: Gossiper | None = None
     started_ts: int = field(default_factory=now_ms)
+    entry_bytes_in: int = 0  # signed bytes received from peers, duplicates included
+    entries_in_total: int = 0
+    _dirty: asyncio.Event = field(default_factory=asyncio.Event)
     _feeds_cache: tuple[int, list[FeedState]] | None = None
 
     async def feeds(self) -> list[FeedState]:
@@ -66,13 +69,26 @@ class NodeContext:
         self._feeds_cache = await self.store.call(load)
         return self._feeds_cache[1]
 
-    async def ingest(self, raws: list[bytes], source: str) -> IngestReport:
+    async def ingest(
+        self, raws: list[bytes], source: str, *, after: asyncio.Future[object] | None = None
+    ) -> IngestReport:
+        """Verify (big batches in worker processes) and store entries from a peer.
+
+        ``after``: a previous ingest that must reach the store first (a stream
+        of one feed arrives in order; its batches must be written in order).
+        """
+        verify = await self.verify.presort(raws)
+        if after is not None:
+            await asyncio.shield(after)
+
         def run(s: Store) -> IngestReport:
-            report = s.ingest(raws, verify=self.verify)
-            s.index_pending()
-            return report
+            return s.ingest(raws, verify=verify or self.verify)
 
         report = await self.store.call(run)
+        self.entry_bytes_in += sum(len(r) for r in raws)
+        self.entries_in_total += len(raws)
+        if report.accepted or report.forks:
+            self.index_soon()
         for i, code, detail in report.refused[:5]:
             log.info("refused entry %d from %s: %s (%s)", i, source[:40], detail, code)
         if len(report.refused) > 5:
@@ -85,6 +101,18 @@ class NodeContext:
         if self.network is None:
             self.network = await self.store.call(lambda s: s.network)
         return report
+
+    def index_soon(self) -> None:
+        """Ask the indexer to bring search up to date (off the ingest path)."""
+        self._dirty.set()
+
+    async def run_indexer(self) -> None:
+        """Index what ingest changed, in small steps so ingest keeps the store thread."""
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            while await self.store.call(lambda s: s.index_pending(limit=200)):
+                await asyncio.sleep(0)
 
     def local_write(self) -> None:
         """Called after this process appended an entry: push it soon."""
@@ -157,6 +185,7 @@ class Node:
             asyncio.create_task(gossiper.run_forever(), name="gossip"),
             asyncio.create_task(gossiper.watch_local(), name="push-local"),
             asyncio.create_task(self._watch_network(), name="watch-network"),
+            asyncio.create_task(ctx.run_indexer(), name="indexer"),
         ]
         self._write_runtime()
         log.info(

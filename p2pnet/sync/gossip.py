@@ -18,6 +18,7 @@ at once to ``fanout`` peers; everything else travels by pull.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -75,7 +76,7 @@ class Gossiper:
         client: PeerClient,
         network: Callable[[], bytes | None],
         feeds: Callable[[], Awaitable[list[FeedState]]],
-        ingest: Callable[[list[bytes], str], Awaitable[IngestReport]],
+        ingest: Callable[..., Awaitable[IngestReport]],  # (raws, source, after=None)
         interval: float,
         fanout: int,
         max_batch: int,
@@ -204,7 +205,7 @@ class Gossiper:
         return result, info.member, 0 if own is None else own.seq
 
     async def _fetch(self, url: str, network: bytes, diff: reconcile.Diff, result: SyncResult) -> None:
-        """Stream what we lack; ingest batch k while batch k+1 is on the wire."""
+        """Stream what we lack, ingesting batches while later ones are on the wire."""
         want = dict(diff.want)
         proofs = sorted(diff.proofs_want)
 
@@ -215,17 +216,20 @@ class Gossiper:
 
         while want or proofs:
             req = FetchRequest(network, sorted(want.items()), proofs, FETCH_BYTES)
-            pending: asyncio.Task[IngestReport] | None = None
+            # up to two batches in flight: one verifying in the workers while
+            # the one before it is written; each is written after its predecessor
+            inflight: collections.deque[asyncio.Task[IngestReport]] = collections.deque()
             got = 0
             try:
                 async for batch in self.client.send_fetch(url, req):
                     got += len(batch)
-                    if pending is not None:
-                        await collect(pending)
-                    pending = asyncio.create_task(self.ingest(batch, url))
+                    prev = inflight[-1] if inflight else None
+                    inflight.append(asyncio.create_task(self.ingest(batch, url, after=prev)))
+                    while len(inflight) > 2:
+                        await collect(inflight.popleft())
             finally:
-                if pending is not None:
-                    await collect(pending)
+                while inflight:
+                    await collect(inflight.popleft())
             proofs = []
             authors = list(want)
             heads = await self.call(lambda s: {a: s.feed(a) for a in authors})

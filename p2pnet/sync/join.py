@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,8 +64,11 @@ async def join(
     pool = VerifyPool(verify_workers)
     url = peers.normalise_url(inv.endpoint)
 
-    async def ingest(raws: list[bytes], source: str) -> IngestReport:
-        report = await db.call(lambda s: s.ingest(raws, verify=pool))
+    async def ingest(raws: list[bytes], source: str, after: Any = None) -> IngestReport:
+        verify = await pool.presort(raws)
+        if after is not None:
+            await asyncio.shield(after)
+        report = await db.call(lambda s: s.ingest(raws, verify=verify or pool))
         if progress is not None:
             progress(len(raws))
         return report
@@ -102,7 +106,7 @@ async def join(
             endorsement = answer.get("endorsement")
             if isinstance(endorsement, bytes):
                 await db.call(lambda s: s.ingest([endorsement]))
-            count = await db.call(lambda s: s.count())
+            count = await db.call(lambda s: (s.index_pending(), s.count())[1])
     finally:
         pool.close()
     return JoinResult(inv.network, ids.member(inv.inviter), count, isinstance(endorsement, bytes))
