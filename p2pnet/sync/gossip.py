@@ -32,7 +32,7 @@ from ..errors import PeerError, PeerMisbehavedError
 from ..identity import Identity
 from ..store import FeedState, IngestReport, Store
 from . import reconcile
-from .client import PeerClient
+from .client import PeerClient, PeerInfo
 from .messages import FetchRequest
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ class Gossiper:
         self._wake = asyncio.Event()
         self._pushed_seq: int | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._info: dict[str, PeerInfo] = {}
 
     # -- background loops ----------------------------------------------------
 
@@ -154,6 +155,7 @@ class Gossiper:
             try:
                 result, member, my_seq = await self._exchange(url)
             except PeerError as exc:
+                self._info.pop(url, None)
                 self.stats.failures += 1
                 wait = await self.call(
                     lambda s: peers.record_failure(s, url, str(exc), now=now_ms(), rng=self.rng)
@@ -180,11 +182,14 @@ class Gossiper:
     async def _exchange(self, url: str) -> tuple[SyncResult, str, int]:
         network = self.network()
         assert network is not None
-        info = await self.client.send_info(url)
-        if info.network != ids.network(network):
-            raise PeerMisbehavedError(f"{url} is in network {info.network}, not ours")
-        if info.member == self.identity.member_id:
-            raise PeerMisbehavedError(f"{url} is this node itself")
+        info = self._info.get(url)
+        if info is None:  # asked once per peer; forgotten when a sync with it fails
+            info = await self.client.send_info(url)
+            if info.network != ids.network(network):
+                raise PeerMisbehavedError(f"{url} is in network {info.network}, not ours")
+            if info.member == self.identity.member_id:
+                raise PeerMisbehavedError(f"{url} is this node itself")
+            self._info[url] = info
         result = SyncResult(url)
         mine = await self.feeds()
         diff = reconcile.Diff()
