@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import random
 import sqlite3
 import statistics
@@ -93,13 +94,16 @@ def bm25_tiebreak(conn: sqlite3.Connection, query: str) -> list[str]:
     bm25 = dict(conn.execute(sql, (S._fts_query(long_terms or [t.text for t in terms]),)))
     ids = dict(conn.execute("SELECT doc_id, id FROM search_doc"))
     hits = S.search(conn, query, limit=10_000)
-    return [h.doc_id for h in sorted(hits, key=lambda h: (-int(h.score), bm25.get(ids[h.doc_id], 0)))]
+    hits.sort(key=lambda h: (-int(h.score), bm25.get(ids[h.doc_id], 0)))
+    return [h.doc_id for h in hits]
 
 
-def every_row(conn: sqlite3.Connection, query: str) -> list[str]:
-    """The chosen ranking applied to every document (no candidate lookup)."""
+def short_subwords(conn: sqlite3.Connection, query: str) -> list[str]:
+    """The chosen method, but terms of 1-2 code points may also be cut out of Thai words
+    between dictionary words, like longer ones; every row is a candidate."""
     rows = conn.execute("SELECT doc_id, kind, name, body FROM search_doc").fetchall()
-    return [m[1] for m in S._rank(rows, S._parse(query))]
+    terms = [dataclasses.replace(t, short=False) for t in S._parse(query)]
+    return [m[1] for m in S._rank(rows, terms)]
 
 
 @contextlib.contextmanager
@@ -119,17 +123,6 @@ def _find_unchecked(self: S._Term, seg: str) -> tuple[int, int]:
     return (2, whole) if whole else (1 if self.anywhere.search(seg) else 0, 1)
 
 
-def _latin_prefix_only(seg: str, start: int, end: int) -> bool:
-    for cut in (start, end):
-        if cut in (0, len(seg)) or S._SEP in (seg[cut - 1], seg[cut]):
-            continue
-        if S._is_thai(seg[cut - 1]) != S._is_thai(seg[cut]):
-            continue
-        if S._is_thai(seg[cut]) or cut == start:
-            return False
-    return True
-
-
 def compare() -> None:
     conn = sqlite3.connect(":memory:")
     S.create_schema(conn)
@@ -140,23 +133,24 @@ def compare() -> None:
     for rowid, name, body in conn.execute("SELECT id, name, body FROM search_doc").fetchall():
         conn.execute("INSERT INTO cmp_tri (rowid, name, body) VALUES (?, ?, ?)",
                      (rowid, name.replace(S._SEP, ""), body.replace(S._SEP, "")))
-        conn.execute("INSERT INTO cmp_word (rowid, name, body) VALUES (?, ?, ?)", (rowid, name, body))
+        conn.execute("INSERT INTO cmp_word (rowid, name, body) VALUES (?, ?, ?)",
+                     (rowid, name, body))
     relevant = sum(len(r) for _, r in QUERIES)
     print(f"{len(DOCS)} docs, {len(QUERIES)} queries, {relevant} relevant pairs\n")
     print(f"{'strategy':66} {'precision':>9} {'recall':>7} {'MAP':>6}")
-    dict_short = property(lambda self: False)  # short terms may be cut between dict words too
     rows: list[tuple[str, Ranker, object, dict[str, object]]] = [
         ("FTS5 trigram MATCH only (bm25)", baseline("trigram"), S, {}),
         ("trigram + LIKE for terms under 3 code points (bm25)", baseline("like"), S, {}),
         ("ICU word tokens only, each term a phrase of words (bm25)", baseline("words"), S, {}),
-        ("hybrid, unchecked: trigram/word finds, whole words ranked first", module, S._Term,
+        ("hybrid, unchecked: index finds, whole words ranked first", module, S._Term,
          {"find": _find_unchecked}),
-        ("hybrid + word boundaries (no sub-word matches)", module, S, {"_cuts_ok": lambda *a: False}),
-        ("hybrid + boundaries + Latin prefixes", module, S, {"_cuts_ok": _latin_prefix_only}),
+        ("hybrid + word boundaries (no sub-word matches)", module, S,
+         {"_cuts_ok": lambda *a: False}),
+        ("hybrid + boundaries + Latin prefixes", module, S, {"_wordable": lambda p: False}),
         ("hybrid + boundaries + Latin prefixes + Thai dictionary cuts (CHOSEN)", module, S, {}),
         ("  chosen, ties broken by FTS5 bm25 (needs detail=full)", bm25_tiebreak, S, {}),
-        ("  chosen, short terms may also be Thai sub-words (ranks all rows)", every_row, S._Term,
-         {"short": dict_short}),
+        ("  chosen, short terms may also be Thai sub-words (ranks all rows)", short_subwords, S,
+         {}),
     ]
     for label, rank, target, changes in rows:
         with patched(target, **changes):
@@ -175,7 +169,7 @@ def synthetic(n: int, seed: int = 7) -> Iterator[tuple[str, str, str, str]]:
 
 
 def _best_per_doc(run: Callable[[list[tuple[str, str, str, str]]], None],
-                  docs: list[tuple[str, str, str, str]], repeats: int = 9) -> float:
+                  docs: list[tuple[str, str, str, str]], repeats: int = 15) -> float:
     """Best µs per document over several runs (this machine is shared and noisy)."""
     best = float("inf")
     for _ in range(repeats):
@@ -186,16 +180,25 @@ def _best_per_doc(run: Callable[[list[tuple[str, str, str, str]]], None],
 
 
 def timing(rows: int) -> None:
-    labelled = []  # real sentences: each labelled document's body + the next one's, cut at ~300
-    for d, nxt in zip(DOCS, DOCS[1:] + DOCS[:1], strict=True):
-        body = (d["body"] + " " + nxt["body"])[:300 - len(d["name"])]
+    labelled = []  # real sentences: a labelled document, its body continued with the next ones'
+    for i, d in enumerate(DOCS):
+        body = " ".join(DOCS[(i + k) % len(DOCS)]["body"] for k in range(3))
+        body = body[:300 - len(d["name"])]
         labelled.append((d["id"], d["kind"], d["name"], body[:body.rfind(" ")]))
     chars = statistics.mean(len(d[2]) + len(d[3]) for d in labelled)
-    print(f"\nindex cost per document of labelled text (mean {chars:.0f} characters), best of 9:")
-    print(f"  normalize (name + body)        "
-          f"{_best_per_doc(lambda ds: [(S.normalize(d[2]), S.normalize(d[3])) for d in ds], labelled):6.1f} µs")
-    print(f"  + ICU word break               "
-          f"{_best_per_doc(lambda ds: [(S._segment(S.normalize(d[2])), S._segment(S.normalize(d[3]))) for d in ds], labelled):6.1f} µs")
+    print(f"\nindex cost per document of labelled text (mean {chars:.0f} characters), "
+          "best of 15 runs:")
+
+    def normalize(ds: list[tuple[str, str, str, str]]) -> None:
+        for d in ds:
+            S.normalize(d[2]), S.normalize(d[3])
+
+    def segment(ds: list[tuple[str, str, str, str]]) -> None:
+        for d in ds:
+            S._segment(S.normalize(d[2])), S._segment(S.normalize(d[3]))
+
+    print(f"  normalize (name + body)        {_best_per_doc(normalize, labelled):6.1f} µs")
+    print(f"  + ICU word break               {_best_per_doc(segment, labelled):6.1f} µs")
 
     def fresh_index(ds: list[tuple[str, str, str, str]]) -> None:
         conn = sqlite3.connect(":memory:", isolation_level=None)
@@ -205,14 +208,14 @@ def timing(rows: int) -> None:
             S.index_doc(conn, *d)
 
     many = [(f"{d[0]}-{i}", *d[1:]) for i in range(8) for d in labelled]
-    print(f"  index_doc, new documents       {_best_per_doc(fresh_index, many, 5):6.1f} µs")
+    print(f"  index_doc, new documents       {_best_per_doc(fresh_index, many):6.1f} µs")
     conn = sqlite3.connect(":memory:", isolation_level=None)
     S.create_schema(conn)
     conn.execute("BEGIN")
     for d in many:
         S.index_doc(conn, *d)
     print(f"  index_doc, unchanged document  "
-          f"{_best_per_doc(lambda ds: [S.index_doc(conn, *d) for d in ds], many, 5):6.1f} µs")
+          f"{_best_per_doc(lambda ds: [S.index_doc(conn, *d) for d in ds], many):6.1f} µs")
     conn.execute("COMMIT")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,8 +231,8 @@ def timing(rows: int) -> None:
             S.index_doc(conn, *d)
         conn.execute("COMMIT")
         took = time.perf_counter() - start
-        print(f"\nsynthetic corpus: {rows} documents of ~{chars:.0f} characters recombined from the "
-              f"labelled ones, indexed in one transaction in {took:.1f} s "
+        print(f"\nsynthetic corpus: {rows} documents of ~{chars:.0f} characters recombined "
+              f"from the labelled ones, indexed in one transaction in {took:.1f} s "
               f"({took / rows * 1e6:.0f} µs/doc)")
         start = time.perf_counter()
         for d in docs[:200]:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import codec, ids, identity, schema
+from . import codec, identity, ids, schema
 from .errors import EntryRefusedError, Refusal
 
 VERSION = 1
