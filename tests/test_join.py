@@ -48,7 +48,11 @@ async def test_join_downloads_publishes_and_is_endorsed(tmp_path):
             await dc.open()
             with pytest.raises(PeerMisbehavedError, match="already used"):
                 await join(dc, wc, token, {"name_en": "Youth group"})
+            assert await dc.call(lambda s: (s.network, s.count())) == (None, 0)
             await dc.close()
+            # and the refused newcomer left no trace at the inviter
+            held = await a.ctx.store.call(lambda s: s.feed(wc.public))
+            assert held is None
         finally:
             await db.close()
         # the inviter endorsed the newcomer in its own feed

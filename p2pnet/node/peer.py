@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .. import __version__, ids, invites
+from .. import __version__, entries, ids, invites
+from ..entries import now_ms
 from ..errors import TokenError
 from ..store import Store
 from ..sync import httpsig, messages, reconcile
@@ -174,31 +175,36 @@ async def handle_join(request: web.Request) -> web.Response:
     if inv.inviter != ctx.identity.public:
         raise Problem(403, "invite-refused", "this invite was issued by another member's node")
     _check_network(ctx.network, inv.network)
-    report = await ctx.ingest(raws, source=ids.member(newcomer))
-    if report.refused:
-        i, code, detail = report.refused[0]
-        raise Problem(422, str(code), f"the newcomer's entry {i} was refused: {detail}")
 
     def admit(s: Store) -> bytes:
+        """Check the invite, then take the entries, spend it and endorse: one step."""
+        row = s.conn.execute(
+            "SELECT uses_left, expires_ts FROM invites WHERE secret_hash = ?", (inv.secret_hash,)
+        ).fetchone()
+        if row is None:
+            raise Problem(403, "invite-refused", "this node never issued that invite")
+        if row[0] <= 0:
+            raise Problem(403, "invite-refused", "this invite was already used")
+        if row[1] < now_ms():
+            raise Problem(403, "invite-refused", "this invite expired")
+        if not raws or any(entries.decode(r).author != newcomer for r in raws):
+            raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+        report = s.ingest(raws)
+        if report.refused:
+            i, code, detail = report.refused[0]
+            raise Problem(422, str(code), f"the newcomer's entry {i} was refused: {detail}")
         with s.write():
-            row = s.conn.execute(
-                "SELECT uses_left, expires_ts FROM invites WHERE secret_hash = ?", (inv.secret_hash,)
-            ).fetchone()
-            if row is None:
-                raise Problem(403, "invite-refused", "this node never issued that invite")
-            if row[0] <= 0:
-                raise Problem(403, "invite-refused", "this invite was already used")
             s.conn.execute(
                 "UPDATE invites SET uses_left = uses_left - 1 WHERE secret_hash = ?", (inv.secret_hash,)
             )
-        entry = s.append(ctx.identity, "endorse", {"member": newcomer, "note": "invited"})
-        return entry.raw
+        return s.append(ctx.identity, "endorse", {"member": newcomer, "note": "invited"}).raw
 
     endorsement = await ctx.store.call(admit)
+    ctx.index_soon()
     ctx.local_write()
     log.info("admitted %s through an invite", ids.member(newcomer)[:12])
     return web.Response(
-        body=messages.encode_report({"endorsement": endorsement, "accepted": len(report.accepted)}),
+        body=messages.encode_report({"endorsement": endorsement, "accepted": len(raws)}),
         content_type=messages.CONTENT_TYPE,
     )
 

@@ -1,11 +1,16 @@
 """Joining a network with an invite, from a node that is not running yet.
 
-1. check the token (signature, expiry) and bind the store to its network;
-2. download the network from the inviter's node (a normal sync);
-3. check that the genesis arrived and is the network the token names;
-4. publish this member's profile (seq 1 of its feed, if it has none yet);
-5. spend the token at the inviter's node, which ingests the profile and
-   answers with its endorsement of the newcomer.
+1. check the token (signature, expiry) and that the inviter's node is in the
+   network it names;
+2. spend the token at the inviter's node with this member's first entry (its
+   profile, signed but not yet stored here); the inviter's node checks the
+   token *before* it stores anything, then stores the profile and endorses
+   the newcomer in its own feed;
+3. only then bind this store to the network, store the profile, and download
+   the network from the inviter's node (a normal sync);
+4. check that the genesis arrived.
+
+A refused token therefore leaves no trace on either node.
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ from typing import Any
 
 import aiohttp
 
-from .. import ids, invites, peers
+from .. import entries, ids, invites, peers
 from ..entries import now_ms
 from ..errors import PeerMisbehavedError, TokenError
 from ..identity import Identity
 from ..node.runner import StoreRunner
-from ..store import IngestReport, Store
+from ..store import FeedState, IngestReport, Store
 from ..verify import VerifyPool
 from .client import DEFAULT_TIMEOUT, PeerClient
 from .gossip import Gossiper
@@ -50,19 +55,18 @@ async def join(
     inv = invites.parse(token)
     if inv.inviter == who.public:
         raise TokenError("this invite was issued by this very member; give it to someone else")
+    url = peers.normalise_url(inv.endpoint)
 
-    def bind(s: Store) -> None:
+    def mine(s: Store) -> list[bytes]:
         if s.network is not None and s.network != inv.network:
             raise TokenError(
                 f"this node is already in network {ids.network(s.network)}; "
                 "use another --home to join a second network"
             )
-        s.set_network(inv.network)
-        peers.add(s, inv.endpoint, source="invite", now=now_ms())
+        return s.feed_raw(who.public, 0, 2000) if s.network is not None else []
 
-    await db.call(bind)
+    own = await db.call(mine)
     pool = VerifyPool(verify_workers)
-    url = peers.normalise_url(inv.endpoint)
 
     async def ingest(raws: list[bytes], source: str, after: Any = None) -> IngestReport:
         verify = await pool.presort(raws)
@@ -73,7 +77,7 @@ async def join(
             progress(len(raws))
         return report
 
-    async def feeds() -> list[Any]:
+    async def feeds() -> list[FeedState]:
         return await db.call(lambda s: s.feeds())
 
     try:
@@ -82,6 +86,19 @@ async def join(
             info = await client.send_info(url)
             if info.network != ids.network(inv.network):
                 raise PeerMisbehavedError(f"{url} is not in the network this invite names")
+            if not own:
+                first = entries.create(who, network=inv.network, seq=1, prev=None,
+                                       kind="profile", body=profile)  # fmt: skip
+                own = [first.raw]
+            answer = await client.send_join(url, token, own)  # raises if the token is refused
+            endorsement = answer.get("endorsement")
+
+            def bind(s: Store) -> None:
+                s.set_network(inv.network)
+                s.ingest(own)
+                peers.add(s, url, source="invite", now=now_ms())
+
+            await db.call(bind)
             gossiper = Gossiper(
                 call=db.call, identity=who, client=client, network=lambda: inv.network,
                 feeds=feeds, ingest=ingest, interval=1.0, fanout=1, max_batch=2000,
@@ -91,22 +108,12 @@ async def join(
             if result is None:
                 row = await db.call(lambda s: [p for p in peers.all_peers(s) if p.url == url])
                 raise PeerMisbehavedError(
-                    f"could not download the network from {url}: {row[0].last_error if row else '?'}"
+                    f"joined, but downloading the network from {url} failed "
+                    f"({row[0].last_error if row else '?'}); `p2pnet run` will catch up"
                 )
-
-            def publish(s: Store) -> list[bytes]:
-                if s.charter() is None:
-                    raise PeerMisbehavedError(f"{url} did not send the network's charter (genesis)")
-                if s.feed(who.public) is None:
-                    s.append(who, "profile", profile)
-                return s.feed_raw(who.public, 0, 2000)
-
-            mine = await db.call(publish)
-            answer = await client.send_join(url, token, mine)
-            endorsement = answer.get("endorsement")
-            if isinstance(endorsement, bytes):
-                await db.call(lambda s: s.ingest([endorsement]))
             count = await db.call(lambda s: (s.index_pending(), s.count())[1])
+            if await db.call(lambda s: s.charter()) is None:
+                raise PeerMisbehavedError(f"{url} did not send the network's charter (genesis)")
     finally:
         pool.close()
     return JoinResult(inv.network, ids.member(inv.inviter), count, isinstance(endorsement, bytes))
