@@ -19,6 +19,7 @@ from .entries import Entry
 
 TABLES = (
     "members", "tags", "activities", "participants", "confirmations", "endorsements", "search_dirty",
+    "requests", "request_events", "thanks", "proposals", "votes",
 )  # fmt: skip
 FACETS = ("interests", "expertise", "offers", "needs")
 
@@ -87,6 +88,30 @@ CREATE TABLE IF NOT EXISTS endorsements (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS endorsements_dst ON endorsements(dst, src);
 CREATE TABLE IF NOT EXISTS search_dirty (doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY, author TEXT NOT NULL, title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '', expertise TEXT NOT NULL DEFAULT '[]',
+    needed_by TEXT, ts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS request_events (
+    entry TEXT PRIMARY KEY, request TEXT NOT NULL, author TEXT NOT NULL, kind TEXT NOT NULL,
+    ts INTEGER NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS request_events_request ON request_events(request, ts);
+CREATE TABLE IF NOT EXISTS thanks (
+    entry TEXT PRIMARY KEY, src TEXT NOT NULL, dst TEXT NOT NULL, request TEXT, activity TEXT,
+    message TEXT NOT NULL DEFAULT '', ts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS thanks_dst ON thanks(dst, ts);
+CREATE TABLE IF NOT EXISTS proposals (
+    id TEXT PRIMARY KEY, author TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL DEFAULT '',
+    options TEXT NOT NULL, closes INTEGER NOT NULL, changes TEXT, ts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS votes (
+    entry TEXT PRIMARY KEY, proposal TEXT NOT NULL, author TEXT NOT NULL, seq INTEGER NOT NULL,
+    option INTEGER NOT NULL, ts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS votes_proposal ON votes(proposal, author, seq);
 """
 
 
@@ -259,6 +284,56 @@ def _leave(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     conn.execute("UPDATE members SET left_seq = max(left_seq, ?) WHERE id = ?", (e.seq, member))
 
 
+def _request(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    b = e.body
+    conn.execute(
+        "INSERT OR IGNORE INTO requests(id, author, title, description, expertise, needed_by, ts) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (ids.entry(e.id), member, b["title"], b.get("description", ""),
+         json.dumps(b.get("expertise", []), ensure_ascii=False), b.get("needed_by"), e.ts),
+    )  # fmt: skip
+
+
+def _request_event(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    """reply, accept, handoff, close: kept as events; their validity is judged when read."""
+    body = {k: ids.entry(v) if k in ("request", "reply") else ids.member(v) if k == "to" else v
+            for k, v in e.body.items()}  # fmt: skip
+    conn.execute(
+        "INSERT OR IGNORE INTO request_events(entry, request, author, kind, ts, body) "
+        "VALUES (?,?,?,?,?,?)",
+        (ids.entry(e.id), body["request"], member, e.kind, e.ts, json.dumps(body, ensure_ascii=False)),
+    )
+
+
+def _thanks(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    b = e.body
+    conn.execute(
+        "INSERT OR IGNORE INTO thanks(entry, src, dst, request, activity, message, ts) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (ids.entry(e.id), member, ids.member(b["member"]),
+         ids.entry(b["request"]) if "request" in b else None,
+         ids.entry(b["activity"]) if "activity" in b else None, b.get("message", ""), e.ts),
+    )  # fmt: skip
+
+
+def _proposal(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    b = e.body
+    conn.execute(
+        "INSERT OR IGNORE INTO proposals(id, author, title, text, options, closes, changes, ts) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        (ids.entry(e.id), member, b["title"], b.get("text", ""),
+         json.dumps(b["options"], ensure_ascii=False), b["closes"],
+         json.dumps(b["changes"], ensure_ascii=False) if "changes" in b else None, e.ts),
+    )  # fmt: skip
+
+
+def _vote(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO votes(entry, proposal, author, seq, option, ts) VALUES (?,?,?,?,?,?)",
+        (ids.entry(e.id), ids.entry(e.body["proposal"]), member, e.seq, e.body["option"], e.ts),
+    )
+
+
 _HANDLERS = {
     "network": _network,
     "profile": _profile,
@@ -266,4 +341,12 @@ _HANDLERS = {
     "endorse": _endorse,
     "unendorse": _endorse,
     "leave": _leave,
+    "request": _request,
+    "reply": _request_event,
+    "accept": _request_event,
+    "handoff": _request_event,
+    "close": _request_event,
+    "thanks": _thanks,
+    "proposal": _proposal,
+    "vote": _vote,
 }

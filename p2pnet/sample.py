@@ -72,4 +72,44 @@ def seed(store: Store, data: dict[str, Any] | None = None) -> dict[str, Identity
     for a, entry in made:
         for k in a.get("confirmed_by", []):
             store.append(people[k], "confirm", {"activity": entry.id}, ts=_ms(a["date"], 18))
+    _cooperation(store, data, people)
     return people
+
+
+def _cooperation(store: Store, data: dict[str, Any], people: dict[str, Identity]) -> None:
+    """Help requests handed on and closed, thanks, and proposals with votes."""
+    for r in data.get("requests", []):
+        body = {k: r[k] for k in ("title", "description", "expertise", "needed_by") if r.get(k)}
+        req = store.append(people[r["by"]], "request", body, ts=_ms(r["date"], 9))
+        replies = [
+            store.append(people[x["by"]], "reply", {"request": req.id, "message": x["message"]},
+                         ts=_ms(x["date"], 11))  # fmt: skip
+            for x in r.get("replies", [])
+        ]
+        if "accept" in r:
+            store.append(people[r["by"]], "accept", {"request": req.id, "reply": replies[r["accept"]].id},
+                         ts=_ms(r["replies"][r["accept"]]["date"], 15))  # fmt: skip
+        if "handoff" in r:
+            h = r["handoff"]
+            store.append(people[h["by"]], "handoff", {"request": req.id, "to": people[h["to"]].public,
+                                                      "note": h["note"]}, ts=_ms(h["date"], 10))  # fmt: skip
+        if "close" in r:
+            c = r["close"]
+            store.append(people[r["by"]], "close", {"request": req.id, "outcome": c["outcome"],
+                                                    "note": c["note"]}, ts=_ms(c["date"], 16))  # fmt: skip
+            for i, t in enumerate(r.get("thanks", [])):
+                store.append(people[r["by"]], "thanks", {"member": people[t["to"]].public,
+                             "request": req.id, "message": t["message"]}, ts=_ms(c["date"], 17) + i)  # fmt: skip
+    for t in data.get("thanks", []):
+        store.append(people[t["by"]], "thanks", {"member": people[t["to"]].public, "message": t["message"]},
+                     ts=_ms(t["date"], 12))  # fmt: skip
+    for p in data.get("proposals", []):
+        body = {"title": p["title"], "text": p.get("text", ""), "options": p.get("options", ["yes", "no"]),
+                "closes": _ms(p["closes"], 23)}  # fmt: skip
+        if p.get("changes"):
+            body["changes"] = p["changes"]
+        prop = store.append(people[p["by"]], "proposal", body, ts=_ms(p["date"], 9))
+        for i, (who, choice) in enumerate(sorted(p.get("votes", {}).items())):
+            option = body["options"].index(choice) if isinstance(choice, str) else choice
+            store.append(people[who], "vote", {"proposal": prop.id, "option": option},
+                         ts=_ms(p["date"], 10) + i * 3_600_000)  # fmt: skip

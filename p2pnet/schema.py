@@ -127,6 +127,19 @@ def map_of(spec: dict[str, Check]) -> Check:
 
 
 TAGS = list_of(text(200, nonempty=True), 50, unique=True)
+REQUEST_OUTCOMES = ("done", "cancelled")
+
+
+def timestamp(field: str, v: Any) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**53:
+        raise bad(field, "must be milliseconds since 1970 (a whole number)")
+
+
+def charter_changes(field: str, v: Any) -> None:
+    """What a proposal would change in the charter: any charter field but the name's history."""
+    map_of({k: c for k, c in SCHEMAS["network"][1].items()})(field, v)
+    if not v:
+        raise bad(field, "names no charter field to change")
 
 # kind -> (required fields, {field: check})
 SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
@@ -141,6 +154,7 @@ SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
             "vision_en": text(4000),
             "kind": one_of(NETWORK_KINDS),
             "admission": map_of({"endorsements": integer(0, 100)}),
+            "quorum": integer(0, 100),
         },
     ),
     "profile": (
@@ -180,6 +194,33 @@ SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
     "endorse": (frozenset({"member"}), {"member": key32, "note": text(1000)}),
     "unendorse": (frozenset({"member"}), {"member": key32}),
     "leave": (frozenset(), {"reason": text(1000)}),
+    # help requests and handing work on: request -> reply* -> accept -> handoff* -> close
+    "request": (
+        frozenset({"title"}),
+        {"title": text(300, nonempty=True), "description": text(8000), "expertise": TAGS,
+         "needed_by": date},
+    ),  # fmt: skip
+    "reply": (frozenset({"request"}), {"request": key32, "message": text(4000)}),
+    "accept": (frozenset({"request", "reply"}), {"request": key32, "reply": key32}),
+    "handoff": (
+        frozenset({"request", "to"}), {"request": key32, "to": key32, "note": text(2000)},
+    ),  # fmt: skip
+    "close": (
+        frozenset({"request", "outcome"}),
+        {"request": key32, "outcome": one_of(REQUEST_OUTCOMES), "note": text(4000)},
+    ),
+    "thanks": (
+        frozenset({"member"}),
+        {"member": key32, "request": key32, "activity": key32, "message": text(2000)},
+    ),
+    # decisions together
+    "proposal": (
+        frozenset({"title", "options", "closes"}),
+        {"title": text(300, nonempty=True), "text": text(8000),
+         "options": list_of(text(200, nonempty=True), 10, unique=True), "closes": timestamp,
+         "changes": charter_changes},
+    ),  # fmt: skip
+    "vote": (frozenset({"proposal", "option"}), {"proposal": key32, "option": integer(0, 9)}),
 }
 
 KINDS = frozenset(SCHEMAS)
@@ -204,3 +245,8 @@ def validate_body(kind: str, body: Any) -> None:
         raise bad("name_th", "a profile needs a Thai or an English name")
     if kind == "activity" and "end_date" in body and body["end_date"] < body["date"]:
         raise bad("end_date", "is before the start date")
+    if kind == "proposal":
+        if len(body["options"]) < 2:
+            raise bad("options", "a proposal needs at least two options")
+        if "changes" in body and len(body["options"]) != 2:
+            raise bad("options", "a charter change is voted on with two options: yes, no")

@@ -105,6 +105,12 @@ def m002_node_state(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_cooperation(db: sqlite_utils.Database) -> None:
+    """Tables for help requests, thanks, proposals and votes (new kinds in v0.2)."""
+    derive.create_tables(db.conn)
+
+
 @dataclass
 class IngestReport:
     """What happened to each entry of a batch."""

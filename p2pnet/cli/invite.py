@@ -29,16 +29,16 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d|w)?\s*$", re.IGNO
 MAX_TTL_MS = 366 * 86_400_000
 
 
-def parse_duration(text: str) -> int:
+def parse_duration(text: str, flag: str = "--expires") -> int:
     """``"7d"`` -> milliseconds. Units: ms, s, m (or min), h, d, w; a bare number is days."""
     m = _DURATION.match(text)
     if not m:
         raise CliError(
-            f"--expires {text!r} is not a duration such as 30m, 12h, 7d or 2w", EXIT_USAGE
+            f"{flag} {text!r} is not a duration such as 30m, 12h, 7d or 2w", EXIT_USAGE
         )
     ms = int(float(m.group(1)) * _UNITS_MS[(m.group(2) or "d").lower()])
     if not 0 < ms <= MAX_TTL_MS:
-        raise CliError(f"--expires {text!r} must be more than 0 and at most a year", EXIT_USAGE)
+        raise CliError(f"{flag} {text!r} must be more than 0 and at most a year", EXIT_USAGE)
     return ms
 
 

@@ -2,19 +2,23 @@
 
 Every refusal, on the peer endpoint and the local API alike, is a JSON object
 with a stable ``type`` (``urn:p2pnet:problem:<code>``), a ``title``, the
-``status`` and a ``detail`` that says what was wrong. Unknown errors become a
-logged 500 that reveals nothing of the internals.
+``status`` and a ``detail`` that says what was wrong. A refusal about one
+query parameter adds ``parameter``; one about one field of a request body
+adds ``field``. Unknown errors become a logged 500 that reveals nothing of
+the internals.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from ..directory import QueryParamError
 from ..errors import (
     ConfigError,
     EntryNotFoundError,
@@ -23,6 +27,8 @@ from ..errors import (
     P2pnetError,
     TokenError,
 )
+from ..search import QueryError
+from ..thai import DateError
 from .keys import max_body_key
 
 log = logging.getLogger(__name__)
@@ -61,9 +67,22 @@ def problem_response(status: int, code: str, detail: str, **extra: Any) -> web.R
     )
 
 
+_FIELD = re.compile(r"^field '([^']{1,200})'")
+
+
+def field_of(detail: str) -> str | None:
+    """The body field a schema refusal names (``schema.bad`` writes "field 'x': why")."""
+    m = _FIELD.match(detail)
+    return m.group(1) if m else None
+
+
 def _from_error(exc: P2pnetError) -> web.Response:
+    if isinstance(exc, QueryParamError):
+        return problem_response(400, exc.code, exc.detail, parameter=exc.param)
     if isinstance(exc, EntryRefusedError):
-        return problem_response(422, str(exc.code), exc.detail)
+        field = field_of(exc.detail)
+        extra = {"field": field} if field else {}
+        return problem_response(422, str(exc.code), exc.detail, **extra)
     if isinstance(exc, EntryNotFoundError | MemberNotFoundError):
         return problem_response(404, "not-found", str(exc))
     if isinstance(exc, TokenError):
@@ -74,9 +93,12 @@ def _from_error(exc: P2pnetError) -> web.Response:
 
 
 _HTTP_CODES = {
+    400: "bad-request",
     404: "not-found",
     405: "method-not-allowed",
+    406: "not-acceptable",
     413: "too-large",
+    414: "query-too-long",
     415: "unsupported-media-type",
 }
 
@@ -89,13 +111,19 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return problem_response(p.status, p.code, p.detail, **p.extra)
     except P2pnetError as exc:
         return _from_error(exc)
+    except QueryError as exc:
+        return problem_response(400, "bad-query", str(exc), parameter="q")
+    except DateError as exc:
+        return problem_response(400, "bad-date", str(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http-error")
         detail = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
         if exc.status == 413:
-            detail = f"request body is larger than this node accepts ({request.app[max_body_key]} bytes)"
+            detail = (
+                f"request body is larger than this node accepts ({request.app[max_body_key]} bytes)"
+            )
         return problem_response(exc.status, code, detail or exc.reason)
     except Exception:
         log.exception("internal error on %s %s", request.method, request.path)

@@ -151,11 +151,12 @@ class Node:
         self.ctx = ctx
         try:
             from .api import make_api_app
+            from .website import setup_website
 
             host, port = split_hostport(self.config.listen, "listen")
             self.peer_url = await self._serve(make_peer_app(ctx), host, port)
             host, port = split_hostport(self.config.api, "api")
-            self.api_url = await self._serve(make_api_app(ctx), host, port)
+            self.api_url = await self._serve(setup_website(make_api_app(ctx), ctx), host, port)
         except BaseException:
             await self.stop()
             raise
