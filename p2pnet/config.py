@@ -47,6 +47,7 @@ class NodeConfig:
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE
     replay_window: float = DEFAULT_REPLAY_WINDOW
     open_api: bool = False  # serve reads without the token on a non-loopback API address
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; none by default
     verify_workers: int = 0  # processes that verify signatures in big catch-ups; 0: one per core
 
 

@@ -184,7 +184,8 @@ async def limits_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 
 def _cors_origins(request: web.Request) -> tuple[str, ...]:
-    return tuple(getattr(request.app[context_key].config, "cors_origins", ()) or ())
+    raw = request.app[context_key].config.cors_origins
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
 
 
 @web.middleware
