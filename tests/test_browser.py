@@ -283,8 +283,12 @@ def test_screenshots(browser, site):
 def test_health_page_in_the_browser(browser, site):
     """/health: the figures and their charts drawn, the what-if form labelled and working,
     no sideways scrolling on a phone, and its screenshots."""
-    for locale, viewport, shot in (("th-TH", TALL, "health-th.png"), ("en-US", TALL, "health-en.png"),
-                                   ("th-TH", PHONE, "health-phone-th.png")):  # fmt: skip
+    views = [
+        ("th-TH", TALL, "health-th.png"),
+        ("en-US", TALL, "health-en.png"),
+        ("th-TH", PHONE, "health-phone-th.png"),
+    ]
+    for locale, viewport, shot in views:
         t = Tab(browser, site, locale=locale, viewport=viewport)
         try:
             page = t.goto("/health")
@@ -311,7 +315,9 @@ def test_health_page_in_the_browser(browser, site):
                 page.wait_for_url(re.compile(r"/health\?what_if=pm"))
                 result = page.locator(".what-if-result").inner_text()
                 assert "would fall into 2 groups" in result, result
-                assert "Ban Pet Elderly Club" in page.locator(".what-if-result .cut-off").inner_text()
+                assert (
+                    "Ban Pet Elderly Club" in page.locator(".what-if-result .cut-off").inner_text()
+                )
             assert t.errors == [], t.errors
         finally:
             t.close()

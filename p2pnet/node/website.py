@@ -40,7 +40,17 @@ from markupsafe import Markup, escape
 from yarl import URL
 
 from .. import (
-    assist, decisions, directory, health, i18n, ids, netmap, peers, provinces, schema, search,
+    assist,
+    decisions,
+    directory,
+    health,
+    i18n,
+    ids,
+    netmap,
+    peers,
+    provinces,
+    schema,
+    search,
     thai,
 )
 from ..errors import EntryNotFoundError, MemberNotFoundError
@@ -765,7 +775,7 @@ async def node_page(request: web.Request) -> web.Response:
     return await page(request, "node.html", load, section="node")
 
 
-# --------------------------------------------------------------------------- keeping the network alive
+# --------------------------------------------------------------------------- keeping it alive
 REQUEST_STATES = ("open", "in-progress", "closed")
 _ID_REF = re.compile(r"[a-z0-9]{4,64}")
 # why a step or a vote does not count (p2pnet.assist, p2pnet.decisions) -> message key
@@ -849,10 +859,32 @@ def _figure_value(f: dict[str, Any], lang: str) -> str:
     if isinstance(value, list):
         value = len(value)
     if f["key"] == "growth":
-        return i18n.gettext(lang, f"growth.{value}") if f"growth.{value}" in i18n.MESSAGES else str(value)
+        return (
+            i18n.gettext(lang, f"growth.{value}")
+            if f"growth.{value}" in i18n.MESSAGES
+            else str(value)
+        )
     if "total" in f:
         return f"{int(value):,} / {int(f['total']):,}"
     return f"{int(value):,}" if isinstance(value, int) else str(value)
+
+
+def _components(g: Any) -> set[frozenset[str]]:
+    """The connected groups of the collaboration graph (``health.graph``), as sets of ids."""
+    seen: set[str] = set()
+    out: set[frozenset[str]] = set()
+    for start in g:
+        if start in seen:
+            continue
+        group, todo = {start}, [start]
+        while todo:
+            for other in g[todo.pop()]:
+                if other not in group:
+                    group.add(other)
+                    todo.append(other)
+        seen |= group
+        out.add(frozenset(group))
+    return out
 
 
 def _what_if_view(w: dict[str, Any], before: set[frozenset[str]]) -> dict[str, Any]:
@@ -893,7 +925,7 @@ async def health_page(request: web.Request) -> web.Response:
             figures.append(fig)
             by_key[f["key"]] = fig
         g = health.graph(conn)
-        before = {frozenset(c) for c in health.nx.connected_components(g)}
+        before = _components(g)
         cuts = [_what_if_view(w, before) for w in by_key.get("cut_points", {}).get("what_if", [])]
         what_if = None
         if what_if_ref:
@@ -984,8 +1016,10 @@ async def proposal_detail(request: web.Request) -> web.Response:
         for v in p["refused"]:
             v["reason_text"] = reason_text(v["reason"], lang)
             opt = v.get("option")
-            v["option_label"] = (p["options"][opt] if isinstance(opt, int) and
-                                 0 <= opt < len(p["options"]) else f"#{opt + 1 if isinstance(opt, int) else opt}")  # fmt: skip
+            ok = isinstance(opt, int) and 0 <= opt < len(p["options"])
+            v["option_label"] = (
+                p["options"][opt] if ok else f"#{opt + 1 if isinstance(opt, int) else opt}"
+            )
         top = max(p["counts"].values() or [0])
         return {"p": p, "top": top, "now": _now_ms()}
 
