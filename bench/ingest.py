@@ -40,7 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--entries", type=int, default=100_000)
     ap.add_argument("--members", type=int, default=1000)
-    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=5000)
     args = ap.parse_args()
 
     t0 = time.perf_counter()

@@ -105,7 +105,7 @@ class PeerClient:
             raise PeerMisbehavedError(f"{url}: bad reconcile answer: {exc}") from exc
 
     async def send_fetch(
-        self, url: str, req: messages.FetchRequest, *, chunk_entries: int = 1000
+        self, url: str, req: messages.FetchRequest, *, chunk_entries: int = 4000
     ) -> AsyncIterator[list[bytes]]:
         """Yield batches of raw entries as they stream in."""
         path = PREFIX + "/fetch"
