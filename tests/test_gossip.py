@@ -36,6 +36,12 @@ async def test_chain_relays_through_the_middle(founded):
         await wait_for(lambda: has_entry(c, eid), what="A's entry to reach C")
         peers_of_c = await c.ctx.store.call(lambda s: [p.url for p in peers.all_peers(s)])
         assert peers_of_c == [b.peer_url]  # the entry came through B, not from A directly
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            async with session.get(c.api_url + "/api/v1/status") as resp:
+                gossip = (await resp.json())["gossip"]
+        assert gossip["entries_received"] >= 1 and gossip["entry_bytes_received"] > 0
     finally:
         for n in (a, b, c):
             await n.stop()

@@ -411,6 +411,7 @@ async def handle_status(request: web.Request) -> web.Response:
         "rounds": g.stats.rounds, "syncs": g.stats.syncs, "failures": g.stats.failures,
         "entries_in": g.stats.entries_in, "entries_out": g.stats.entries_out,
         "last_sync_ts": g.stats.last_sync_ts,
+        "entries_received": ctx.entries_in_total, "entry_bytes_received": ctx.entry_bytes_in,
     }  # fmt: skip
     return web.json_response(status)
 
