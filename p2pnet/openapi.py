@@ -116,6 +116,15 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "`-date` (newest first) or `date`.",
         "schema": {"type": "string", "enum": list(ACTIVITY_SORTS), "default": "-date"},
     },
+    "what_if": {
+        "description": "A member (id, unique id prefix or unique name): what if it left?",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    },
+    "request_state": {
+        "name": "state",
+        "description": "Only help requests in this state.",
+        "schema": {"type": "string", "enum": ["open", "in-progress", "closed"]},
+    },
     "member": {
         "description": "A member: id, unique id prefix, or unique name.",
         "schema": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -164,6 +173,20 @@ PATH_MEMBER = {
     "in": "path",
     "required": True,
     "description": "Member id, unique id prefix (at least `pm` + 2 characters) or unique name.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+PATH_REQUEST = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "Help request id or a unique prefix of it.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+PATH_PROPOSAL = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "Proposal id or a unique prefix of it.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
 PATH_ACTIVITY = {
@@ -965,6 +988,45 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         summary="Whose offers meet whose needs, scored and explained (th, en).",
         params=["member", "match_limit", "cursor", "lang"],
         ok={"200": _json(ref("Matches"))},
+    ),
+    "networkHealth": dict(
+        method="get",
+        path="/api/v1/network/health",
+        summary="The health report: the six principles measured, each figure explained "
+        "in Thai and English, with monthly trends (docs/cooperation.md).",
+        params=["what_if"],
+        ok={"200": _json({"type": "object", "description": "The report (`figures`), or with "
+                          "`what_if` the groups the network would fall into (`groups`, `cut_off`)."})},
+    ),
+    "listRequests": dict(
+        method="get",
+        path="/api/v1/requests",
+        summary="Help requests with their derived state, newest first.",
+        params=["request_state", "member"],
+        ok={"200": _json({"type": "object", "required": ["requests"]})},
+    ),
+    "getRequest": dict(
+        method="get",
+        path="/api/v1/requests/{id}",
+        summary="One help request: replies, history, refused steps with reasons, thanks.",
+        params=[],
+        path_param=PATH_REQUEST,
+        ok={"200": _json({"type": "object", "required": ["id", "state", "history", "refused"]})},
+    ),
+    "listProposals": dict(
+        method="get",
+        path="/api/v1/proposals",
+        summary="Proposals with their tallies, latest closing first.",
+        params=[],
+        ok={"200": _json({"type": "object", "required": ["proposals", "charter"]})},
+    ),
+    "getProposal": dict(
+        method="get",
+        path="/api/v1/proposals/{id}",
+        summary="One proposal: who voted what, refused votes with reasons, the result.",
+        params=[],
+        path_param=PATH_PROPOSAL,
+        ok={"200": _json({"type": "object", "required": ["id", "result", "counts", "votes"]})},
     ),
     "networkFeed": dict(
         method="get",

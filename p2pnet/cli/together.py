@@ -23,16 +23,7 @@ from .write import member_key, parse_date
 
 
 def _resolve(s: Store, table_: str, column: str, text: str, what: str) -> str:
-    low = text.strip().lower()
-    rows = s.conn.execute(
-        f"SELECT {column} FROM {table_} WHERE {column} >= ? AND {column} < ? LIMIT 3",
-        (low, low + "\uffff"),
-    ).fetchall()
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if rows:
-        raise EntryNotFoundError(f"{text!r} is the start of several {what} ids; give more of it")
-    raise EntryNotFoundError(f"no {what} id starts with {text!r}")
+    return assist.resolve_prefix(s.conn, table_, column, text, what)
 
 
 def _raw(entry_id: str) -> bytes:

@@ -37,7 +37,19 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .. import directory, exports, ids, openapi, peers, provinces, schema, thai
+from .. import (
+    assist,
+    decisions,
+    directory,
+    exports,
+    health,
+    ids,
+    openapi,
+    peers,
+    provinces,
+    schema,
+    thai,
+)
 from ..config import split_hostport
 from ..entries import now_ms
 from ..errors import EntryRefusedError, MemberNotFoundError, Refusal
@@ -433,6 +445,51 @@ async def handle_network(request: web.Request) -> web.Response:
 async def handle_graph(request: web.Request) -> web.Response:
     params(request, "graph")
     return respond(await read(request, directory.graph, heavy=True))
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    p = params(request, "networkHealth")
+    if "what_if" in p:
+        text = p["what_if"]
+        return respond(await read(request, lambda c: health.what_if(c, directory.resolve_member(c, text)),
+                                  heavy=True))  # fmt: skip
+    return respond(await read(request, health.report, heavy=True))
+
+
+async def handle_requests(request: web.Request) -> web.Response:
+    p = params(request, "listRequests")
+
+    def load(c: sqlite3.Connection) -> dict[str, Any]:
+        member = directory.resolve_member(c, p["member"]) if "member" in p else None
+        return {"requests": assist.list_requests(c, state=p.get("state"), member=member)}
+
+    return respond(await read(request, load, heavy=True))
+
+
+async def handle_request(request: web.Request) -> web.Response:
+    params(request, "getRequest")
+    text = request.match_info["id"]
+    return respond(await read(request, lambda c: assist.request_state(c, assist.resolve_request(c, text))))
+
+
+async def handle_proposals(request: web.Request) -> web.Response:
+    params(request, "listProposals")
+
+    def load(c: sqlite3.Connection) -> dict[str, Any]:
+        return {"proposals": decisions.list_proposals(c), "charter": decisions.charter_in_force(c)}
+
+    return respond(await read(request, load, heavy=True))
+
+
+async def handle_proposal(request: web.Request) -> web.Response:
+    params(request, "getProposal")
+    text = request.match_info["id"]
+
+    def load(c: sqlite3.Connection) -> dict[str, Any]:
+        pid = assist.resolve_prefix(c, "proposals", "id", text, "proposal")
+        return decisions.tally(c, pid)
+
+    return respond(await read(request, load, heavy=True))
 
 
 async def handle_graphml(request: web.Request) -> web.Response:
@@ -885,6 +942,11 @@ HANDLERS: dict[str, Handler] = {
     "network": handle_network,
     "graph": handle_graph,
     "graphml": handle_graphml,
+    "networkHealth": handle_health,
+    "listRequests": handle_requests,
+    "getRequest": handle_request,
+    "listProposals": handle_proposals,
+    "getProposal": handle_proposal,
     "listMembers": handle_members,
     "memberJsonld": handle_member_jsonld,
     "getMember": handle_member,
