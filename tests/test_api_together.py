@@ -60,3 +60,53 @@ async def test_proposals(node):
     passed = next(p for p in data["proposals"] if p["result"] == "passed")
     one = await get(node, f"/api/v1/proposals/{passed['id']}")
     assert one["counts"] == {"yes": 6, "no": 1} and len(one["votes"]) == 7
+
+
+async def post(node, path, body, status=201):
+    h = {"Authorization": f"Bearer {node.ctx.admin_token}"}
+    async with aiohttp.ClientSession() as s, s.post(node.api_url + path, json=body, headers=h) as r:
+        assert r.status == status, await r.text()
+        return await r.json(content_type=None)
+
+
+async def test_writes_need_the_token(node):
+    async with aiohttp.ClientSession() as s:
+        async with s.post(node.api_url + "/api/v1/requests", json={"title": "x"}) as r:
+            assert r.status == 401
+
+
+async def test_a_request_through_the_api(node):
+    """This node's member (the founder) asks; the answers come from the sample's members."""
+    made = await post(node, "/api/v1/requests", {"title": "ขอยืมเต็นท์จัดงาน", "needed_by": "2569-12-31",
+                                                 "expertise": ["เต็นท์"]})  # fmt: skip
+    rid = made["entry"]
+    one = await get(node, f"/api/v1/requests/{rid}")
+    assert one["state"] == "open" and one["needed_by"] == "2026-12-31"
+    # a reply from this node's own member to its own request is stored but does not count
+    await post(node, f"/api/v1/requests/{rid}/reply", {"message": "ของเราเอง"})
+    one = await get(node, f"/api/v1/requests/{rid}")
+    assert one["replies"] == [] and one["refused"][0]["reason"].startswith("the requester cannot")
+    await post(node, f"/api/v1/requests/{rid}/close", {"outcome": "cancelled", "note": "ได้แล้ว"})
+    assert (await get(node, f"/api/v1/requests/{rid}"))["state"] == "closed"
+    await post(node, "/api/v1/thanks", {"member": "Lanna", "message": "ขอบคุณ", "request": rid})
+    # bad input: named field, nothing written
+    before = (await get(node, "/api/v1/status"))["entries"]
+    problem = await post(node, f"/api/v1/requests/{rid}/close", {"outcome": "maybe"}, 422)
+    assert "outcome" in problem["detail"]
+    await post(node, f"/api/v1/requests/{rid}/handoff", {"to": "nobody-like-this"}, 422)
+    await post(node, "/api/v1/requests/pezzzz/reply", {}, 404)
+    await post(node, "/api/v1/requests", {"title": "x", "colour": "red"}, 422)
+    assert (await get(node, "/api/v1/status"))["entries"] == before
+
+
+async def test_a_proposal_and_a_vote_through_the_api(node):
+    made = await post(node, "/api/v1/proposals", {"title": "ประชุมทุกเดือน", "closes_in_days": 7})
+    pid = made["entry"]
+    await post(node, f"/api/v1/proposals/{pid}/vote", {"option": 0})
+    t = await get(node, f"/api/v1/proposals/{pid}")
+    # this node's member was never admitted in the sample network: its vote is stored, not counted
+    assert t["result"] == "open" and t["counts"] == {"yes": 0, "no": 0}
+    assert t["refused"][0]["reason"] == "the voter is not an admitted member"
+    await post(node, "/api/v1/proposals", {"title": "x", "closes_in_days": 0}, 422)
+    await post(node, "/api/v1/proposals", {"title": "x", "closes_in_days": 3,
+                                           "options": ["a", "b", "c"], "changes": {"quorum": 10}}, 422)  # fmt: skip

@@ -492,6 +492,120 @@ async def handle_proposal(request: web.Request) -> web.Response:
     return respond(await read(request, load, heavy=True))
 
 
+def _text_field(given: dict[str, Any], name: str) -> str:
+    v = given.get(name)
+    if not isinstance(v, str) or not v.strip():
+        raise _bad_field(name, "is required: an id, a unique id prefix or a name")
+    return v
+
+
+async def _together(request: web.Request, op_id: str, kind: str, allowed: set[str],
+                    build: Callable[[sqlite3.Connection, dict[str, Any], str], dict[str, Any]],
+                    ) -> web.Response:  # fmt: skip
+    """A write of issue 7's kinds: check fields, resolve names and ids, sign, answer."""
+    params(request, op_id)
+    given = await _json_body(request)
+    extra = set(given) - allowed
+    if extra:
+        raise _bad_field(sorted(extra)[0], f"is not a field of a {kind}")
+    path_id = request.match_info.get("id", "")
+
+    def prepare(c: sqlite3.Connection) -> dict[str, Any]:
+        try:
+            return build(c, given, path_id)
+        except MemberNotFoundError as exc:
+            raise _bad_field("member", str(exc)) from None
+
+    body = await read(request, prepare)
+    entry, seq = await _append(request, kind, body)
+    return respond({"entry": entry, "seq": seq}, status=201)
+
+
+def _entry(text: str) -> bytes:
+    return ids.from_text(ids.ENTRY, text)
+
+
+def _optional(given: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {n: given[n] for n in names if n in given}
+
+
+async def handle_add_request(request: web.Request) -> web.Response:
+    def build(c: sqlite3.Connection, g: dict[str, Any], _: str) -> dict[str, Any]:
+        body = {"title": g.get("title"), **_optional(g, "description", "expertise")}
+        if "needed_by" in g:
+            if not isinstance(g["needed_by"], str):
+                raise _bad_field("needed_by", "must be a date such as 2026-12-31 or 2569-12-31")
+            body["needed_by"] = thai.parse_date(g["needed_by"])
+        return body
+
+    return await _together(request, "addRequest", "request",
+                           {"title", "description", "expertise", "needed_by"}, build)  # fmt: skip
+
+
+async def handle_reply_request(request: web.Request) -> web.Response:
+    return await _together(request, "replyRequest", "reply", {"message"}, lambda c, g, rid: {
+        "request": _entry(assist.resolve_request(c, rid)), **_optional(g, "message")})  # fmt: skip
+
+
+async def handle_accept_reply(request: web.Request) -> web.Response:
+    def build(c: sqlite3.Connection, g: dict[str, Any], rid: str) -> dict[str, Any]:
+        req = assist.resolve_request(c, rid)
+        reply = assist.resolve_prefix(c, "request_events", "entry", _text_field(g, "reply"), "reply")
+        return {"request": _entry(req), "reply": _entry(reply)}
+
+    return await _together(request, "acceptReply", "accept", {"reply"}, build)
+
+
+async def handle_handoff(request: web.Request) -> web.Response:
+    def build(c: sqlite3.Connection, g: dict[str, Any], rid: str) -> dict[str, Any]:
+        to = directory.resolve_member(c, _text_field(g, "to"))
+        return {"request": _entry(assist.resolve_request(c, rid)),
+                "to": ids.from_text(ids.MEMBER, to), **_optional(g, "note")}  # fmt: skip
+
+    return await _together(request, "handoffRequest", "handoff", {"to", "note"}, build)
+
+
+async def handle_close_request(request: web.Request) -> web.Response:
+    return await _together(request, "closeRequest", "close", {"outcome", "note"}, lambda c, g, rid: {
+        "request": _entry(assist.resolve_request(c, rid)), **_optional(g, "outcome", "note")})  # fmt: skip
+
+
+async def handle_thank(request: web.Request) -> web.Response:
+    def build(c: sqlite3.Connection, g: dict[str, Any], _: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "member": ids.from_text(ids.MEMBER, directory.resolve_member(c, _text_field(g, "member"))),
+            **_optional(g, "message"),
+        }
+        if "request" in g:
+            body["request"] = _entry(assist.resolve_request(c, _text_field(g, "request")))
+        if "activity" in g:
+            body["activity"] = _entry(directory.resolve_activity(c, _text_field(g, "activity")))
+        return body
+
+    return await _together(request, "thank", "thanks", {"member", "message", "request", "activity"},
+                           build)  # fmt: skip
+
+
+async def handle_add_proposal(request: web.Request) -> web.Response:
+    def build(c: sqlite3.Connection, g: dict[str, Any], _: str) -> dict[str, Any]:
+        days = g.get("closes_in_days")
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+            raise _bad_field("closes_in_days", "must be a whole number of days from 1 to 366")
+        return {"title": g.get("title"), "options": g.get("options", ["yes", "no"]),
+                "closes": now_ms() + days * 86_400_000, **_optional(g, "text", "changes")}  # fmt: skip
+
+    return await _together(request, "addProposal", "proposal",
+                           {"title", "text", "options", "closes_in_days", "changes"}, build)  # fmt: skip
+
+
+async def handle_vote(request: web.Request) -> web.Response:
+    def build(c: sqlite3.Connection, g: dict[str, Any], pid: str) -> dict[str, Any]:
+        proposal = assist.resolve_prefix(c, "proposals", "id", pid, "proposal")
+        return {"proposal": _entry(proposal), **_optional(g, "option")}
+
+    return await _together(request, "vote", "vote", {"option"}, build)
+
+
 async def handle_graphml(request: web.Request) -> web.Response:
     params(request, "graphml")
     g = await read(request, directory.graph, heavy=True)
@@ -947,6 +1061,14 @@ HANDLERS: dict[str, Handler] = {
     "getRequest": handle_request,
     "listProposals": handle_proposals,
     "getProposal": handle_proposal,
+    "addRequest": handle_add_request,
+    "replyRequest": handle_reply_request,
+    "acceptReply": handle_accept_reply,
+    "handoffRequest": handle_handoff,
+    "closeRequest": handle_close_request,
+    "thank": handle_thank,
+    "addProposal": handle_add_proposal,
+    "vote": handle_vote,
     "listMembers": handle_members,
     "memberJsonld": handle_member_jsonld,
     "getMember": handle_member,
