@@ -119,7 +119,7 @@ def report(conn: sqlite3.Connection, *, now: int | None = None, months: int = 12
 
     # -- interaction and reciprocity
     organised: Counter[tuple[str, str]] = Counter()
-    for aid, author, role_member in conn.execute(
+    for _aid, author, role_member in conn.execute(
         "SELECT a.id, a.author, p.member FROM activities a JOIN participants p ON p.activity = a.id "
         "WHERE p.role = 'participant'"
     ):

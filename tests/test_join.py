@@ -11,7 +11,7 @@ from p2pnet.store import Store
 from p2pnet.sync.join import join
 
 from .conftest import CHARTER
-from .nodes import add_peer, make_home, start, wait_for
+from .nodes import make_home, start, wait_for
 
 
 def issue(node, *, uses=1, ttl_ms=3600_000):

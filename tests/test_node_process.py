@@ -13,7 +13,7 @@ import time
 from p2pnet.store import Store
 
 from .conftest import CHARTER
-from .nodes import add_peer, make_home, start, summary, wait_for
+from .nodes import make_home, start, summary, wait_for
 
 RUN_NODE = r"""
 import asyncio, logging, sys
@@ -99,8 +99,8 @@ async def test_kill9_and_restart_resumes(tmp_path):
             await b.ctx.store.call(lambda s, u=info["peer_url"]: peers.add(s, u, now=now_ms()))
             # B writes a lot; A pulls it while we kill it mid-way
             for i in range(100):
-                await b.ctx.store.call(lambda s, i=i: s.append(wb, "activity", {
-                    "title": f"รอบ {round_} กิจกรรม {i}", "kind": "exchange", "date": "2026-07-01"}))  # fmt: skip
+                await b.ctx.store.call(lambda s, i=i, r=round_: s.append(wb, "activity", {
+                    "title": f"รอบ {r} กิจกรรม {i}", "kind": "exchange", "date": "2026-07-01"}))  # fmt: skip
             await asyncio.sleep(0.3)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)

@@ -14,7 +14,6 @@ import click
 
 from .. import assist, decisions, directory, health, ids
 from ..entries import now_ms
-from ..errors import EntryNotFoundError
 from ..store import Store
 from .app import App, pass_app
 from .invite import parse_duration

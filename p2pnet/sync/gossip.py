@@ -157,8 +157,9 @@ class Gossiper:
             except PeerError as exc:
                 self._info.pop(url, None)
                 self.stats.failures += 1
+                error = str(exc)
                 wait = await self.call(
-                    lambda s: peers.record_failure(s, url, str(exc), now=now_ms(), rng=self.rng)
+                    lambda s: peers.record_failure(s, url, error, now=now_ms(), rng=self.rng)
                 )
                 log.info("sync with %s failed (%s); retry in %.1f s", url, exc, wait / 1000)
                 return None
@@ -237,7 +238,7 @@ class Gossiper:
                     await collect(inflight.popleft())
             proofs = []
             authors = list(want)
-            heads = await self.call(lambda s: {a: s.feed(a) for a in authors})
+            heads = await self.call(lambda s, wanted=authors: {a: s.feed(a) for a in wanted})
             progress = 0
             for a in authors:
                 f = heads[a]
