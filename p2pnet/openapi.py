@@ -890,6 +890,17 @@ def _body(name: str) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": ref(name)}}}
 
 
+def _write(path: str, summary: str, body: str, path_param: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A POST that signs one entry with this node's member key (issue 7's kinds)."""
+    op: dict[str, Any] = dict(
+        method="post", path=path, summary=summary, params=[], body=body, write=True,
+        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
+    )  # fmt: skip
+    if path_param is not None:
+        op["path_param"] = path_param
+    return op
+
+
 LIST = ["limit", "cursor", "lang"]
 # operation id -> method, path, summary, query parameter keys (PARAMETERS), path_param,
 # ok responses, body (schema name), write (needs the token), cache (ETag; default True)
@@ -1101,83 +1112,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         path_param=PATH_PROPOSAL,
         ok={"200": _json({"type": "object", "required": ["id", "result", "counts", "votes"]})},
     ),
-    "addRequest": dict(
-        method="post",
-        path="/api/v1/requests",
-        summary="Post a help request (signed by this node's member).",
-        params=[],
-        body="RequestInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "replyRequest": dict(
-        method="post",
-        path="/api/v1/requests/{id}/reply",
-        summary="Offer help with a request.",
-        params=[],
-        path_param=PATH_REQUEST,
-        body="ReplyInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "acceptReply": dict(
-        method="post",
-        path="/api/v1/requests/{id}/accept",
-        summary="Accept a reply to this member's request.",
-        params=[],
-        path_param=PATH_REQUEST,
-        body="AcceptInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "handoffRequest": dict(
-        method="post",
-        path="/api/v1/requests/{id}/handoff",
-        summary="Hand the work on a request on to another member.",
-        params=[],
-        path_param=PATH_REQUEST,
-        body="HandoffInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "closeRequest": dict(
-        method="post",
-        path="/api/v1/requests/{id}/close",
-        summary="Close this member's request as done or cancelled.",
-        params=[],
-        path_param=PATH_REQUEST,
-        body="CloseInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "thank": dict(
-        method="post",
-        path="/api/v1/thanks",
-        summary="Thank a member (an acknowledgement).",
-        params=[],
-        body="ThanksInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "addProposal": dict(
-        method="post",
-        path="/api/v1/proposals",
-        summary="Put a proposal to the network.",
-        params=[],
-        body="ProposalInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
-    "vote": dict(
-        method="post",
-        path="/api/v1/proposals/{id}/vote",
-        summary="Vote on a proposal; the latest vote counts.",
-        params=[],
-        path_param=PATH_PROPOSAL,
-        body="VoteInput",
-        write=True,
-        ok={"201": _json(ref("WriteResult"), "Written", etag=False)},
-    ),
+    "addRequest": _write("/api/v1/requests", "Post a help request (signed by this node's member).", "RequestInput"),
+    "replyRequest": _write("/api/v1/requests/{id}/reply", "Offer help with a request.", "ReplyInput", PATH_REQUEST),
+    "acceptReply": _write("/api/v1/requests/{id}/accept", "Accept a reply to this member's request.", "AcceptInput", PATH_REQUEST),
+    "handoffRequest": _write("/api/v1/requests/{id}/handoff", "Hand the work on a request on to another member.", "HandoffInput", PATH_REQUEST),
+    "closeRequest": _write("/api/v1/requests/{id}/close", "Close this member's request as done or cancelled.", "CloseInput", PATH_REQUEST),
+    "thank": _write("/api/v1/thanks", "Thank a member (an acknowledgement).", "ThanksInput"),
+    "addProposal": _write("/api/v1/proposals", "Put a proposal to the network.", "ProposalInput"),
+    "vote": _write("/api/v1/proposals/{id}/vote", "Vote on a proposal; the latest vote counts.", "VoteInput", PATH_PROPOSAL),
     "networkFeed": dict(
         method="get",
         path="/api/v1/feeds/activities.atom",
