@@ -18,14 +18,8 @@ import json
 import sqlite3
 from typing import Any
 
+from .directory import display_names
 from .errors import EntryNotFoundError
-
-
-def _names(conn: sqlite3.Connection) -> dict[str, str]:
-    return {
-        mid: th or en or mid[:12]
-        for mid, th, en in conn.execute("SELECT id, name_th, name_en FROM members")
-    }
 
 
 def _event(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -59,7 +53,7 @@ def request_state(conn: sqlite3.Connection, request_id: str) -> dict[str, Any]:
     if row is None:
         raise EntryNotFoundError(f"no request {request_id}")
     rid, owner, title, description, expertise, needed_by, ts = row
-    names = _names(conn)
+    names = display_names(conn)
     forked = {m for (m,) in conn.execute("SELECT id FROM members WHERE forked = 1")}
     state, assignee, outcome, closed_ts = "open", None, None, None
     replies: dict[str, dict[str, Any]] = {}

@@ -43,7 +43,7 @@ def _genesis(conn: sqlite3.Connection) -> dict[str, Any]:
 def _evaluate(conn: sqlite3.Connection, now: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Walk proposals in closing order: the charter in force and every tally."""
     charter = _genesis(conn)
-    names = {m: th or en or m[:12] for m, th, en in conn.execute("SELECT id, name_th, name_en FROM members")}
+    names = directory.display_names(conn)
     forked = {m for (m,) in conn.execute("SELECT id FROM members WHERE forked = 1")}
     tallies: dict[str, dict[str, Any]] = {}
     for pid, author, title, text, options, closes, changes, ts in _rows(conn):
@@ -102,6 +102,13 @@ def _evaluate(conn: sqlite3.Connection, now: int) -> tuple[dict[str, Any], dict[
             "quorum_votes": needed, "voted": len(counted),
         }  # fmt: skip
     return charter, tallies
+
+
+def resolve_proposal(conn: sqlite3.Connection, text: str) -> str:
+    """A proposal id from the id or a unique prefix of it."""
+    from .assist import resolve_prefix
+
+    return resolve_prefix(conn, "proposals", "id", text, "proposal")
 
 
 def tally(conn: sqlite3.Connection, proposal_id: str, *, now: int | None = None) -> dict[str, Any]:

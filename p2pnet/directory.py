@@ -544,22 +544,17 @@ def get_member(
     st = _status_map(conn)
     m = _member_row(row, st.get(member_id, "pending"))
     names = _names(conn)
-    m["endorsed_by"] = [
-        {"member": src, "name": names.get(src, src[:12]), "ts": ts, "note": note,
-         "status": st.get(src, "pending")}
-        for src, ts, note in conn.execute(
-            "SELECT src, ts, note FROM endorsements WHERE dst = ? AND active = 1 ORDER BY ts, src",
-            (member_id,),
-        )
-    ]  # fmt: skip
-    m["endorses"] = [
-        {"member": dst, "name": names.get(dst, dst[:12]), "ts": ts, "note": note,
-         "status": st.get(dst, "pending")}
-        for dst, ts, note in conn.execute(
-            "SELECT dst, ts, note FROM endorsements WHERE src = ? AND active = 1 ORDER BY ts, dst",
-            (member_id,),
-        )
-    ]  # fmt: skip
+    # who endorses this member (the other end is src), and whom it endorses (dst)
+    for key, other, this in (("endorsed_by", "src", "dst"), ("endorses", "dst", "src")):
+        m[key] = [
+            {"member": o, "name": names.get(o, o[:12]), "ts": ts, "note": note,
+             "status": st.get(o, "pending")}
+            for o, ts, note in conn.execute(
+                f"SELECT {other}, ts, note FROM endorsements WHERE {this} = ? AND active = 1 "
+                f"ORDER BY ts, {other}",
+                (member_id,),
+            )
+        ]  # fmt: skip
     m["activities"] = list_activities(conn, member=member_id, limit=activities_limit)
     m["activities_total"] = conn.execute(
         "SELECT count(*) FROM participants WHERE member = ?", (member_id,)
@@ -583,6 +578,9 @@ def _names(conn: sqlite3.Connection) -> dict[str, str]:
         return {mid: th or en or mid[:12] for mid, th, en in rows}
 
     return cast(dict[str, str], _memoized(conn, "names", load))
+
+
+display_names = _names  # public: member id -> display name (a shared, read-only dict)
 
 
 # --------------------------------------------------------------------------- activities

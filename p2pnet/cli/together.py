@@ -14,15 +14,10 @@ import click
 
 from .. import assist, decisions, directory, health, ids
 from ..entries import now_ms
-from ..store import Store
 from .app import App, pass_app
 from .invite import parse_duration
 from .output import EXIT_USAGE, CliError, emit_json, fields, json_option, table, when
 from .write import member_key, parse_date
-
-
-def _resolve(s: Store, table_: str, column: str, text: str, what: str) -> str:
-    return assist.resolve_prefix(s.conn, table_, column, text, what)
 
 
 def _raw(entry_id: str) -> bytes:
@@ -143,7 +138,7 @@ def request_list(app: App, state: str | None, mine: bool, as_json: bool) -> None
 def request_show(app: App, request_id: str, as_json: bool) -> None:
     """One request with its replies, history and refused steps."""
     s = app.network_store()
-    r = assist.request_state(s.conn, _resolve(s, "requests", "id", request_id, "request"))
+    r = assist.request_state(s.conn, assist.resolve_request(s.conn, request_id))
     if as_json:
         emit_json(r)
         return
@@ -167,7 +162,7 @@ def request_show(app: App, request_id: str, as_json: bool) -> None:
 def request_reply(app: App, request_id: str, message: str) -> None:
     """Offer to help with a request."""
     s = app.network_store()
-    rid = _resolve(s, "requests", "id", request_id, "request")
+    rid = assist.resolve_request(s.conn, request_id)
     body: dict[str, Any] = {"request": _raw(rid)}
     if message:
         body["message"] = message
@@ -181,8 +176,8 @@ def request_reply(app: App, request_id: str, message: str) -> None:
 def request_accept(app: App, request_id: str, reply_id: str) -> None:
     """Accept a reply to your request: its author takes the work on."""
     s = app.network_store()
-    rid = _resolve(s, "requests", "id", request_id, "request")
-    reply = _resolve(s, "request_events", "entry", reply_id, "reply")
+    rid = assist.resolve_request(s.conn, request_id)
+    reply = assist.resolve_prefix(s.conn, "request_events", "entry", reply_id, "reply")
     app.wrote(s.append(app.identity(), "accept", {"request": _raw(rid), "reply": _raw(reply)}),
               "reply accepted")  # fmt: skip
 
@@ -195,7 +190,7 @@ def request_accept(app: App, request_id: str, reply_id: str) -> None:
 def request_handoff(app: App, request_id: str, member: str, note: str) -> None:
     """Hand the work on a request on to MEMBER."""
     s = app.network_store()
-    rid = _resolve(s, "requests", "id", request_id, "request")
+    rid = assist.resolve_request(s.conn, request_id)
     _, pub = member_key(s, member)
     body: dict[str, Any] = {"request": _raw(rid), "to": pub}
     if note:
@@ -211,7 +206,7 @@ def request_handoff(app: App, request_id: str, member: str, note: str) -> None:
 def request_close(app: App, request_id: str, outcome: str, note: str) -> None:
     """Close your request as done or cancelled."""
     s = app.network_store()
-    rid = _resolve(s, "requests", "id", request_id, "request")
+    rid = assist.resolve_request(s.conn, request_id)
     body: dict[str, Any] = {"request": _raw(rid), "outcome": outcome}
     if note:
         body["note"] = note
@@ -232,7 +227,7 @@ def thanks(app: App, member: str, message: str, request_id: str | None, activity
     if message:
         body["message"] = message
     if request_id:
-        body["request"] = _raw(_resolve(s, "requests", "id", request_id, "request"))
+        body["request"] = _raw(assist.resolve_request(s.conn, request_id))
     if activity_id:
         body["activity"] = _raw(directory.resolve_activity(s.conn, activity_id))
     app.wrote(s.append(app.identity(), "thanks", body), "thanks sent")
@@ -301,7 +296,7 @@ def proposal_list(app: App, as_json: bool) -> None:
 def proposal_show(app: App, proposal_id: str, as_json: bool) -> None:
     """One proposal: who voted what, and the tally."""
     s = app.network_store()
-    t = decisions.tally(s.conn, _resolve(s, "proposals", "id", proposal_id, "proposal"))
+    t = decisions.tally(s.conn, decisions.resolve_proposal(s.conn, proposal_id))
     if as_json:
         emit_json(t)
         return
@@ -321,7 +316,7 @@ def proposal_show(app: App, proposal_id: str, as_json: bool) -> None:
 def vote(app: App, proposal_id: str, choice: str) -> None:
     """Vote CHOICE (an option's text or number) on a proposal; your latest vote counts."""
     s = app.network_store()
-    t = decisions.tally(s.conn, _resolve(s, "proposals", "id", proposal_id, "proposal"))
+    t = decisions.tally(s.conn, decisions.resolve_proposal(s.conn, proposal_id))
     opts = t["options"]
     if choice in opts:
         option = opts.index(choice)

@@ -486,7 +486,7 @@ async def handle_proposal(request: web.Request) -> web.Response:
     text = request.match_info["id"]
 
     def load(c: sqlite3.Connection) -> dict[str, Any]:
-        pid = assist.resolve_prefix(c, "proposals", "id", text, "proposal")
+        pid = decisions.resolve_proposal(c, text)
         return decisions.tally(c, pid)
 
     return respond(await read(request, load, heavy=True))
@@ -600,7 +600,7 @@ async def handle_add_proposal(request: web.Request) -> web.Response:
 
 async def handle_vote(request: web.Request) -> web.Response:
     def build(c: sqlite3.Connection, g: dict[str, Any], pid: str) -> dict[str, Any]:
-        proposal = assist.resolve_prefix(c, "proposals", "id", pid, "proposal")
+        proposal = decisions.resolve_proposal(c, pid)
         return {"proposal": _entry(proposal), **_optional(g, "option")}
 
     return await _together(request, "vote", "vote", {"option"}, build)
