@@ -508,6 +508,11 @@ def resolve_member(conn: sqlite3.Connection, text: str) -> str:
         rows = conn.execute(
             "SELECT id FROM members WHERE id >= ? AND id < ? LIMIT 3", (low, low + "\uffff")
         ).fetchall()
+        if not rows:  # a later key of a member that changed keys
+            rows = conn.execute(
+                "SELECT DISTINCT member FROM member_keys WHERE key_id >= ? AND key_id < ? LIMIT 3",
+                (low, low + "\uffff"),
+            ).fetchall()
         if len(rows) == 1:
             return str(rows[0][0])
         if len(rows) > 1:

@@ -26,6 +26,7 @@ from .errors import EntryRefusedError, Refusal
 
 VERSION = 1
 SIGN_PREFIX = b"p2pnet/entry/v1\x00"
+ROTATE_PREFIX = b"p2pnet/rotate/v1\x00"
 SIG_LEN = 64
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_FUTURE_MS = 10 * 60 * 1000
@@ -156,6 +157,20 @@ def check_structure(entry: Entry) -> None:
             )
     elif not entry.network:
         raise EntryRefusedError(Refusal.WRONG_NETWORK, "entry names no network")
+    if entry.kind == "rotate":
+        new = entry.body["key"]
+        if new == entry.author:
+            raise schema.bad("key", "a key cannot be handed over to itself")
+        if not identity.verify(new, rotation_message(entry.network, entry.author, new),
+                               entry.body["proof"]):  # fmt: skip
+            raise schema.bad("proof", "is not the new key's signature consenting to the hand-over")
+    elif entry.kind == "recover" and entry.body["member"] == entry.author:
+        raise schema.bad("member", "a key cannot claim itself back")
+
+
+def rotation_message(network: bytes, old: bytes, new: bytes) -> bytes:
+    """What the new key signs to consent to taking over ``old``'s feed (``rotate.proof``)."""
+    return ROTATE_PREFIX + network + old + new
 
 
 def check_context(entry: Entry, network: bytes | None, now: int) -> None:
