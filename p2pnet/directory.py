@@ -498,6 +498,12 @@ def list_members(
     return _members_by_id(conn, [r.id for r in rows[offset : offset + limit]], st)
 
 
+def member_of_key(conn: sqlite3.Connection, key: bytes) -> str:
+    """The member a key signs for: its own id, or the first key's id after a hand-over."""
+    row = conn.execute("SELECT member FROM member_keys WHERE key = ?", (key,)).fetchone()
+    return ids.member(key) if row is None else str(row[0])
+
+
 def resolve_member(conn: sqlite3.Connection, text: str) -> str:
     """A member id from an id, a unique id prefix, or a (unique) name."""
     text = text.strip()

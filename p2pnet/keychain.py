@@ -26,14 +26,20 @@ in many orders).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import derive, ids
+from . import derive, identity, ids
+from .config import Home
 from .derive import KeyLink
-from .entries import rotation_message
+from .entries import Entry, rotation_message
+from .errors import KeyFileError
 from .identity import Identity
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +194,53 @@ def _mentioned(conn: sqlite3.Connection, member: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- writing
+
+
+def rotate_home_key(home: Home, store: Store) -> tuple[Identity, Identity, Entry]:
+    """Hand this home's member key over to a new key: (old, new, the rotate entry).
+
+    Crash-safe in three steps: the new key is saved beside the old one
+    (``member.key.next``), the ``rotate`` entry is written, then the old key moves
+    to ``retired-keys/`` and the new one takes its place. A process killed between
+    the steps leaves a state :func:`settle_home_key` (run whenever the key is
+    loaded) or a second ``rotate_home_key`` completes, never a home without a key.
+    """
+    old = identity.load(home.key_file)
+    if store.network is None:
+        raise KeyFileError("this node is in no network yet: there is no feed to hand over")
+    if home.next_key_file.exists():
+        new = identity.load(home.next_key_file)  # an interrupted rotation: finish it
+    else:
+        new = Identity.generate()
+        identity.save(new, home.next_key_file)
+    link = derive.load_links(store.conn).get(old.public)
+    if link is not None and link.until_seq is not None:
+        if link.next != new.public:
+            raise KeyFileError(
+                f"key {old.member_id} was already handed over to {ids.member(link.next or b'')}"
+            )
+        entry = store.get(ids.from_text(ids.ENTRY, link.entry or ""))
+    else:
+        entry = store.append(old, "rotate", rotation_body(store.network, old, new))
+    settle_home_key(home, store)
+    return old, new, entry
+
+
+def settle_home_key(home: Home, store: Store) -> Identity:
+    """Finish a hand-over a killed ``rotate_home_key`` left half done; return the key to use."""
+    current = identity.load(home.key_file)
+    if not home.next_key_file.exists():
+        return current
+    new = identity.load(home.next_key_file)
+    link = derive.load_links(store.conn).get(current.public)
+    if link is None or link.next != new.public or link.until_seq is None:
+        return current  # the rotate entry was never written: the old key is still the one
+    home.retired_keys_dir.mkdir(mode=0o700, exist_ok=True)
+    retired = home.retired_keys_dir / f"{current.member_id}.key"
+    if not retired.exists():
+        identity.save(current, retired)
+    os.replace(home.next_key_file, home.key_file)
+    return new
 
 
 def rotation_body(network: bytes, old: Identity, new: Identity) -> dict[str, Any]:

@@ -407,7 +407,7 @@ async def handle_status(request: web.Request) -> web.Response:
         book = peers.all_peers(s)
         seq = 0 if own is None else own.seq
         return {
-            "member": ctx.identity.member_id,
+            "member": ctx.member_id,
             "network": ids.network(s.network) if s.network else None,
             "entries": s.count(),
             "feeds": len(s.feeds()),
@@ -876,7 +876,7 @@ async def _append(request: web.Request, kind: str, body: dict[str, Any]) -> tupl
 
 async def _current_profile(request: web.Request) -> dict[str, Any]:
     ctx = request.app[context_key]
-    me = ctx.identity.member_id
+    me = ctx.member_id
 
     def load(s):  # type: ignore[no-untyped-def]
         row = s.conn.execute("SELECT profile_entry FROM members WHERE id = ?", (me,)).fetchone()
@@ -889,7 +889,7 @@ async def _current_profile(request: web.Request) -> dict[str, Any]:
 
 async def handle_get_profile(request: web.Request) -> web.Response:
     params(request, "getProfile")
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     try:
         m = await read(request, lambda c: directory.get_member(c, me, activities_limit=20))
     except MemberNotFoundError:
@@ -909,7 +909,7 @@ async def _write_profile(request: web.Request, op_id: str, *, merge: bool) -> we
         if "endpoints" not in body and current.get("endpoints"):
             body["endpoints"] = current["endpoints"]
     entry, seq = await _append(request, "profile", profile_body(body))
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     m = await read(request, lambda c: directory.get_member(c, me, activities_limit=0))
     return respond({"entry": entry, "seq": seq, "member": m}, lang=wants_lang(request))
 
@@ -932,7 +932,7 @@ async def handle_add_activity(request: web.Request) -> web.Response:
                 body[field] = thai.parse_date(body[field])
             except thai.DateError as exc:
                 raise _bad_field(field, str(exc)) from None
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     people = body.get("participants")
     if isinstance(people, list):
         refs = list(people)
@@ -967,7 +967,7 @@ async def handle_confirm(request: web.Request) -> web.Response:
     extra = set(given) - {"note"}
     if extra:
         raise _bad_field(sorted(extra)[0], "is not a field of a confirmation")
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
 
     def state(c: sqlite3.Connection) -> tuple[str, str | None, bool]:
         aid = directory.resolve_activity(c, ref)
@@ -998,7 +998,7 @@ async def handle_confirm(request: web.Request) -> web.Response:
 
 
 async def _endorsement_state(request: web.Request, ref: str) -> tuple[str, bool]:
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
 
     def state(c: sqlite3.Connection) -> tuple[str, bool]:
         mid = _resolve_member(c, ref)
@@ -1023,7 +1023,7 @@ async def handle_endorse(request: web.Request) -> web.Response:
         mid, active = await _endorsement_state(request, ref)
     except MemberNotFoundError as exc:
         raise _bad_field("member", str(exc)) from None
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     if mid == me:
         raise _bad_field("member", "a member cannot endorse itself")
     entry, seq = None, None
