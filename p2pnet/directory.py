@@ -33,7 +33,7 @@ from typing import Any, cast
 
 import icu  # type: ignore[import-untyped]
 
-from . import ids, matching, provinces, search, thai
+from . import ids, keychain, matching, provinces, search, thai
 from .errors import EntryNotFoundError, MemberNotFoundError, P2pnetError
 
 MEMBER_COLUMNS = (
@@ -578,6 +578,8 @@ def get_member(
         ).fetchone()[0]
     m["fork"] = {"forked": m["forked"], "conflicting_entries": conflicts}
     m["last_update"] = thai.iso_of_ms(m["updated_ts"])
+    m["keys"] = keychain.member_keys(conn, member_id)
+    m["recovery_claims"] = keychain.claims(conn, member=member_id)
     return m
 
 

@@ -44,6 +44,7 @@ from .. import (
     exports,
     health,
     ids,
+    keychain,
     openapi,
     peers,
     provinces,
@@ -52,7 +53,7 @@ from .. import (
 )
 from ..config import split_hostport
 from ..entries import now_ms
-from ..errors import EntryRefusedError, MemberNotFoundError, Refusal
+from ..errors import EntryNotFoundError, EntryRefusedError, MemberNotFoundError, Refusal
 from .keys import context_key, max_body_key
 from .problems import Problem, problem_middleware
 
@@ -606,6 +607,32 @@ async def handle_vote(request: web.Request) -> web.Response:
     return await _together(request, "vote", "vote", {"option"}, build)
 
 
+async def handle_key_claims(request: web.Request) -> web.Response:
+    p = params(request, "listKeyClaims")
+
+    def load(c: sqlite3.Connection) -> dict[str, Any]:
+        member = _resolve_member(c, p["member"]) if p.get("member") else None
+        return {"claims": keychain.claims(c, member=member)}
+
+    return respond(await read(request, load))
+
+
+async def handle_vouch(request: web.Request) -> web.Response:
+    me = request.app[context_key].member_id
+
+    def build(c: sqlite3.Connection, g: dict[str, Any], text: str) -> dict[str, Any]:
+        try:
+            cid = keychain.resolve_claim(c, text)
+        except EntryNotFoundError as exc:
+            raise Problem(404, "not-found", str(exc)) from None
+        claim = next(x for x in keychain.claims(c) if x["id"] == cid)
+        if me in (claim["member"], directory.member_of_key(c, ids.from_text(ids.MEMBER, claim["claimant_key"]))):
+            raise Problem(409, "own-claim", "this node's member cannot vouch for a claim on itself or by itself")
+        return {"claim": _entry(cid), **_optional(g, "note")}
+
+    return await _together(request, "vouchClaim", "vouch", {"note"}, build)
+
+
 async def handle_graphml(request: web.Request) -> web.Response:
     params(request, "graphml")
     g = await read(request, directory.graph, heavy=True)
@@ -1069,6 +1096,8 @@ HANDLERS: dict[str, Handler] = {
     "thank": handle_thank,
     "addProposal": handle_add_proposal,
     "vote": handle_vote,
+    "listKeyClaims": handle_key_claims,
+    "vouchClaim": handle_vouch,
     "listMembers": handle_members,
     "memberJsonld": handle_member_jsonld,
     "getMember": handle_member,
