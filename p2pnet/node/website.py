@@ -555,6 +555,7 @@ async def member_detail(request: web.Request) -> web.Response:
             "thanks_received": conn.execute(
                 "SELECT count(*) FROM thanks WHERE dst = ?", (mid,)
             ).fetchone()[0],
+            "names": directory.display_names(conn) if m["recovery_claims"] else {},
         }  # fmt: skip
 
     return await page(request, "member.html", load, section="members")
