@@ -132,3 +132,50 @@ def test_recovery_through_cli_and_bundles(tmp_path, seeded):
     assert status["member"] == school and status["name"]
     p2p(claimant, "profile", "set", "--description", "กลับมาแล้วด้วยกุญแจใหม่")
     assert as_json(claimant, "show", school)["description"] == "กลับมาแล้วด้วยกุญแจใหม่"
+
+
+def test_rotation_while_the_node_runs_reaches_peers(tmp_path):
+    """Real processes: A rotates its key while its node runs; the node signs with the new
+    key from then on, and B credits what it writes to the same member."""
+    import json
+    import urllib.request
+
+    from .test_cli_process import p2p as run, query, start, wait_until
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    run(a, "init", "--name", "ชมรมผู้สูงอายุบ้านดอนแก้ว")
+    run(b, "init", "--name", "โรงเรียนบ้านดอนแก้ว")
+    run(a, "network", "create", "--name", "เครือข่ายดอนแก้ว", "--kind", "natural")
+    nodes = start(a, b)
+    try:
+        run(b, "join", run(a, "invite").stdout.strip())
+        member = query(a, "status")["member"]
+        wait_until(lambda: any(m["id"] == member for m in query(b, "members")), "A on B")
+        old_key = query(a, "status")["key"]
+        run(a, "key", "rotate", "--yes")
+        new_key = query(a, "status")["key"]
+        assert new_key != old_key
+        wait_until(lambda: json.loads((a / "node.json").read_text()).get("key") == new_key,
+                   "A's node to switch to the new key")  # fmt: skip
+        # a write through the running node's API is signed with the new key
+        api = json.loads((a / "node.json").read_text())["api_url"]
+        token = (a / "admin.token").read_text().strip()
+        req = urllib.request.Request(
+            api + "/api/v1/activities", method="POST",
+            data=json.dumps({"title": "ประชุมหลังเปลี่ยนกุญแจ", "kind": "meeting",
+                             "date": "2026-07-01"}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 201
+
+        def on_b():
+            m = query(b, "show", member)
+            return "ประชุมหลังเปลี่ยนกุญแจ" in {x["title"] for x in m["activities"]} and m
+
+        m = wait_until(on_b, "the new key's activity to reach B as A's")
+        assert [k["key"] for k in m["keys"]] == [old_key, new_key]
+        assert len([x for x in query(b, "members")]) == 2  # still two members, not three
+    finally:
+        codes = [n.stop() for n in nodes]
+    assert codes == [0, 0]
