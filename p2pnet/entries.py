@@ -93,11 +93,12 @@ def create(
     return entry
 
 
-def decode(raw: bytes) -> Entry:
+def decode(raw: bytes, *, trusted: bool = False) -> Entry:
     """Parse signed bytes; refuse oversize, malformed or non-canonical input.
 
     Does *not* verify the signature (that is the expensive part, and the store
-    batches it) nor the body schema (``check_structure``).
+    batches it) nor the body schema (``check_structure``). ``trusted``: bytes from
+    this node's own log, checked when stored (see ``codec.decode``).
     """
     if not isinstance(raw, bytes):
         raise EntryRefusedError(Refusal.MALFORMED, "an entry is a byte string")
@@ -107,7 +108,7 @@ def decode(raw: bytes) -> Entry:
         )
     if len(raw) <= SIG_LEN:
         raise EntryRefusedError(Refusal.MALFORMED, f"entry is only {len(raw)} bytes")
-    value = codec.decode(raw[:-SIG_LEN], max_len=MAX_ENTRY_BYTES)
+    value = codec.decode(raw[:-SIG_LEN], max_len=MAX_ENTRY_BYTES, trusted=trusted)
     if not isinstance(value, list) or len(value) != 8:
         raise EntryRefusedError(Refusal.MALFORMED, "entry content must be an array of 8 items")
     version, network, author, seq, prev, ts, kind, body = value

@@ -407,17 +407,22 @@ class Store:
             return
         keychain.store_links(self.conn, new)
         if keychain.needs_rederive(self.conn, old, new):
-            self._rederive()
+            self._rederive(keep_search=True)
 
-    def _rederive(self) -> int:
-        """Replay the log into fresh derived tables until the key chains stop changing."""
+    def _rederive(self, *, keep_search: bool = False) -> int:
+        """Replay the log into fresh derived tables until the key chains stop changing.
+
+        ``keep_search``: leave the search index and re-index only documents whose text
+        changed (the index keeps a digest of each), dropping those that no longer exist.
+        """
+        if not keep_search:
+            search.clear(self.conn)
         for _ in range(8):
             derive.clear(self.conn)
-            search.clear(self.conn)
             count = 0
             rows = self.conn.execute("SELECT raw FROM entries WHERE fork = 0 ORDER BY author, seq")
             while chunk := rows.fetchmany(1000):
-                derive.apply_batch(self.conn, [entries.decode(raw) for (raw,) in chunk])
+                derive.apply_batch(self.conn, [entries.decode(raw, trusted=True) for (raw,) in chunk])
                 count += len(chunk)
             links = keychain.compute_links(self.conn) if keychain.relevant(self.conn) else {}
             settled = links == derive.load_links(self.conn)
@@ -426,6 +431,13 @@ class Store:
                 break
         for (author,) in self.conn.execute("SELECT author FROM feeds WHERE forked = 1").fetchall():
             derive.mark_forked(self.conn, author)
+        if keep_search:
+            for (doc_id,) in self.conn.execute(
+                "SELECT doc_id FROM search_doc WHERE (kind = 'member' AND doc_id NOT IN "
+                "(SELECT id FROM members)) OR (kind = 'activity' AND doc_id NOT IN "
+                "(SELECT id FROM activities))"
+            ).fetchall():
+                search.remove_doc(self.conn, doc_id)
         derive.index_dirty(self.conn)
         return count
 
@@ -462,7 +474,7 @@ class Store:
         row = self.conn.execute("SELECT raw FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
             raise EntryNotFoundError(f"no entry {ids.entry(entry_id)}")
-        return entries.decode(row[0])
+        return entries.decode(row[0], trusted=True)
 
     def feed_raw(self, author: bytes, after: int = 0, limit: int = 1000) -> list[bytes]:
         """Signed bytes of ``author``'s entries with seq > after, in order."""
