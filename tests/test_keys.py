@@ -44,7 +44,7 @@ def name_of(store: Store, member: str) -> str:
     return directory.get_member(store.conn, member)["name_th"]
 
 
-def test_hand_over_keeps_one_member(store, founder):
+def test_hand_over_keeps_one_member(store, founder, reliability):
     old, new = Identity.generate(), Identity.generate()
     store.append(old, "profile", {"name_th": "ชมรมผู้สูงอายุบ้านป่าตึง", "offers": ["สมุนไพร"]})
     store.append(founder, "endorse", {"member": old.public})
@@ -74,6 +74,11 @@ def test_hand_over_keeps_one_member(store, founder):
     # ... and what it signs anyway is kept in the log but counts nowhere
     forge(store, old, "profile", {"name_th": "ปลอม"})
     forge(store, old, "activity", {"title": "ปลอม", "kind": "other", "date": "2026-04-01"})
+    counted = name_of(store, member) != "ชมรมผู้สูงอายุบ้านป่าตึง (ใหม่)" or any(
+        a["title"] == "ปลอม" for a in directory.get_member(store.conn, member)["activities"])
+    reliability("keys", "a handed-over key keeps signing (profile, activity): kept in the log, "
+                "counted nowhere; the node refuses to write with it", held=not counted,
+                tried=2, counted=int(counted), entries_lost=0)  # fmt: skip
     assert name_of(store, member) == "ชมรมผู้สูงอายุบ้านป่าตึง (ใหม่)"
     assert act.entry_id in {a["id"] for a in directory.get_member(store.conn, member)["activities"]}
     assert len(directory.get_member(store.conn, member)["activities"]) == 2
@@ -110,7 +115,7 @@ def recovery_network(store: Store, founder: Identity, endorsers: int = 3):
     return lost, friends
 
 
-def test_recovery_takes_effect_with_enough_vouches(store, founder):
+def test_recovery_takes_effect_with_enough_vouches(store, founder, reliability):
     lost, (b, c, d) = recovery_network(store, founder)
     store.append(lost, "activity", {"title": "กิจกรรมจริง", "kind": "meeting", "date": "2026-01-05"})
     last_good = store.feed(lost.public).seq
@@ -138,6 +143,10 @@ def test_recovery_takes_effect_with_enough_vouches(store, founder):
     (done,) = keychain.claims(store.conn, member=member)
     assert done["in_effect"] and sorted(done["counted"]) == sorted([b.member_id, c.member_id])
     m = directory.get_member(store.conn, member)
+    reliability("keys", "a stolen key rewrites the profile and hands the feed to the thief; a "
+                "claim with 2 counted vouches (1 own and 1 outsider vouch not counted) takes it back",
+                held=m["name_th"] == "โรงเรียนบ้านแม่ริม" and {a["title"] for a in m["activities"]} == {"กิจกรรมจริง"},
+                tried=1, vouches=4, counted=len(done["counted"]), entries_lost=0)  # fmt: skip
     assert m["name_th"] == "โรงเรียนบ้านแม่ริม"
     assert {a["title"] for a in m["activities"]} == {"กิจกรรมจริง"}  # the thief's are gone
     held = {r[0] for r in store.conn.execute("SELECT id FROM members")}
