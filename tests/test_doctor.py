@@ -261,3 +261,24 @@ def test_backup_while_running_and_restore_into_a_fresh_home(tmp_path):
             assert s.integrity_check() == "ok"
     finally:
         assert restored.stop() == 0
+
+
+def test_every_log_message_is_explained_in_operations_md():
+    """docs/operations.md's table of log lines names each message the node logs, at its level."""
+    import re
+
+    root = Path(__file__).parent.parent
+    doc = (root / "docs" / "operations.md").read_text(encoding="utf-8")
+    call = re.compile(
+        r"(?:\blog|getLogger\([^)]*\))\.(debug|info|warning|error|exception)\(\s*\"([^\"]*)\""
+    )
+    level = {"debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR",
+             "exception": "ERROR"}  # fmt: skip
+    found = []
+    for path in sorted((root / "p2pnet").rglob("*.py")):
+        for how, message in call.findall(path.read_text(encoding="utf-8")):
+            start = re.split(r"%|`", message)[0]  # the words before the first value
+            found.append(start)
+            row = f"| {level[how]} | `{start}"
+            assert row in doc, f"{path.name}: {how}({message!r}) is not explained as {row!r}"
+    assert len(found) >= 20  # the pattern still finds the node's log calls
