@@ -260,6 +260,10 @@ class Node:
             "key": self.identity.member_id,
             "peer_url": self.peer_url,
             "api_url": self.api_url,
+            # the addresses this run uses (flags of `p2pnet run` override config.toml)
+            "listen": self.config.listen,
+            "api": self.config.api,
+            "public_url": self.config.public_url,
             "started_ts": now_ms(),
         }
         if self.ctx and self.ctx.network:
