@@ -20,6 +20,7 @@ from .entries import Entry
 TABLES = (
     "members", "tags", "activities", "participants", "confirmations", "endorsements", "search_dirty",
     "requests", "request_events", "thanks", "proposals", "votes",
+    "published_blocks",
 )  # fmt: skip
 FACETS = ("interests", "expertise", "offers", "needs")
 
@@ -112,6 +113,12 @@ CREATE TABLE IF NOT EXISTS votes (
     option INTEGER NOT NULL, ts INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS votes_proposal ON votes(proposal, author, seq);
+CREATE TABLE IF NOT EXISTS published_blocks (
+    src TEXT NOT NULL, dst TEXT NOT NULL, seq INTEGER NOT NULL, active INTEGER NOT NULL,
+    ts INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '', entry TEXT NOT NULL,
+    PRIMARY KEY (src, dst)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS published_blocks_dst ON published_blocks(dst, src);
 """
 
 
@@ -334,6 +341,19 @@ def _vote(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     )
 
 
+def _block(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+    """A published block or unblock: the latest (by seq) of a pair wins, like endorsements."""
+    conn.execute(
+        "INSERT INTO published_blocks(src, dst, seq, active, ts, reason, entry) "
+        "VALUES (?,?,?,?,?,?,?) "
+        "ON CONFLICT(src, dst) DO UPDATE SET seq=excluded.seq, active=excluded.active, "
+        "ts=excluded.ts, reason=excluded.reason, entry=excluded.entry "
+        "WHERE excluded.seq > published_blocks.seq",
+        (member, ids.member(e.body["member"]), e.seq, int(e.kind == "block"), e.ts,
+         e.body.get("reason", ""), ids.entry(e.id)),
+    )  # fmt: skip
+
+
 _HANDLERS = {
     "network": _network,
     "profile": _profile,
@@ -349,4 +369,6 @@ _HANDLERS = {
     "thanks": _thanks,
     "proposal": _proposal,
     "vote": _vote,
+    "block": _block,
+    "unblock": _block,
 }

@@ -33,6 +33,7 @@ class Refusal(enum.StrEnum):
     BAD_FIELD = "bad-field"
     MALFORMED = "malformed"
     UNSUPPORTED_VERSION = "unsupported-version"
+    BLOCKED = "blocked"  # the author is on this node's block list: not stored, not relayed
 
 
 class P2pnetError(Exception):

@@ -221,6 +221,9 @@ SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
          "changes": charter_changes},
     ),  # fmt: skip
     "vote": (frozenset({"proposal", "option"}), {"proposal": key32, "option": integer(0, 9)}),
+    # moderation: a node's block of a member, made public by the blocker (docs/operations.md)
+    "block": (frozenset({"member"}), {"member": key32, "reason": text(1000)}),
+    "unblock": (frozenset({"member"}), {"member": key32}),
 }
 
 KINDS = frozenset(SCHEMAS)
