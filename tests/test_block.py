@@ -295,6 +295,30 @@ def test_reconciliation_leaves_blocked_feeds_out():
     assert diff.give == {} and diff.proofs_give == set()
 
 
+def test_bundles_leave_blocked_members_out(tmp_path, seeded):
+    """A bundle is a way of passing entries on: a node does not export those it blocked."""
+    from p2pnet import bundle
+
+    s, people = seeded
+    ngo = people["ngo"]
+    s.block(ngo.member_id, people["youth"])
+    count, _ = bundle.export(s, tmp_path / "out.p2pb")
+    held_by_others = s.conn.execute(
+        "SELECT count(*) FROM entries WHERE author != ?", (ngo.public,)
+    ).fetchone()[0]
+    assert count == held_by_others
+    other = Store(tmp_path / "other.sqlite3")
+    sample.seed(other)
+    other.block(ngo.member_id, people["school"])
+    full = tmp_path / "full.p2pb"
+    s.unblock(ngo.member_id, people["youth"])
+    total, _ = bundle.export(s, full)
+    report = bundle.import_(other, full)
+    assert report.blocked == total - held_by_others and report.refused == []
+    assert report.as_dict()["blocked"] == report.blocked
+    other.close()
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -460,6 +484,10 @@ async def test_chain_m_a_c_block_hide_purge_unblock(tmp_path, reliability):
             assert [(b["member"], b["reason"]) for b in page_c["blocked_by"]] == [
                 (wa.member_id, "ขายตรง")
             ]
+            for lang, words in (("en", "Blocked by"), ("th", "ถูกบล็อกโดย")):
+                async with http.get(f"{c.api_url}/members/{wm.member_id}?lang={lang}") as resp:
+                    html = await resp.text()
+                assert resp.status == 200 and words in html and "ขายตรง" in html
 
             status, r = await _api(
                 http, a, "/api/v1/blocks", "POST", {"member": wm.member_id, "purge": True}
