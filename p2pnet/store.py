@@ -637,8 +637,8 @@ class Store:
         return out
 
     def block(
-        self, member: str, who: Identity, *, name: str = "", reason: str = "",
-        publish: bool = False, purge: bool = False, ts: int | None = None,
+        self, member: str, who: Identity, *, reason: str = "", publish: bool = False,
+        purge: bool = False, ts: int | None = None,
     ) -> BlockResult:  # fmt: skip
         """Block ``member`` (a pm… id): its entries are no longer stored, relayed or shown.
 
@@ -662,18 +662,19 @@ class Store:
             row = self.conn.execute(
                 "SELECT name, reason, published FROM blocks WHERE member = ?", (member,)
             ).fetchone()
+            new_reason = row is not None and bool(reason) and reason != row[1]
             if row is None:
                 found = self.conn.execute(
                     "SELECT name_th, name_en FROM members WHERE id = ?", (member,)
                 ).fetchone()
-                name = name or (found and (found[0] or found[1])) or ""
+                name = (found and (found[0] or found[1])) or ""
                 self.conn.execute(
                     "INSERT INTO blocks(member, name, reason, ts) VALUES (?,?,?,?)",
                     (member, name, reason, entries.now_ms() if ts is None else ts),
                 )
             else:
                 name = row[0]
-                if reason and reason != row[1]:
+                if new_reason:
                     self.conn.execute(
                         "UPDATE blocks SET reason = ? WHERE member = ?", (reason, member)
                     )
@@ -688,12 +689,12 @@ class Store:
                     "UPDATE blocks SET published = ? WHERE member = ?",
                     (ids.entry(published.id), member),
                 )
-            changed = row is None or bool(purged) or published is not None
+            rebuild = row is None or bool(purged) or published is not None
             reindexed = 0
-            if changed:
+            if rebuild:
                 self._bump("summary_version")
                 reindexed = self._reindex(rebuild_search=False)
-        return BlockResult(member, name, changed, purged, published, reindexed)
+        return BlockResult(member, name, rebuild or new_reason, purged, published, reindexed)
 
     def unblock(self, member: str, who: Identity, *, ts: int | None = None) -> BlockResult:
         """Take ``member`` off the block list: its entries held are shown again, purged ones

@@ -337,6 +337,8 @@ def test_cli_block_list_purge_publish_unblock(sample_home):  # noqa: F811
     assert row["held"] > 0 and "spam" in p2p(home, "blocks").stdout
     out = p2p(home, "block", ngo[:8], "--yes")
     assert "already blocked" in out.stdout
+    out = p2p(home, "block", ngo[:8], "--reason", "spam, again", "--yes")
+    assert "blocked" in out.stdout and as_json(home, "blocks")[0]["reason"] == "spam, again"
     out = p2p(home, "block", ngo[:8], "--purge", "--publish", "--yes")
     assert f"deleted {row['held']}" in out.stdout and "published" in out.stdout
     [row] = as_json(home, "blocks")
@@ -518,6 +520,7 @@ async def test_chain_m_a_c_block_hide_purge_unblock(tmp_path, reliability):
 
 
 async def test_push_of_blocked_entries_is_reported_not_penalised(tmp_path, reliability):
+    """The CLI blocks M while A runs; a peer's push mixing M's entries with others'."""
     ha, wa = make_home(tmp_path, "a", charter=dict(CHARTER))
     with Store(ha.db_file) as s:
         network = s.network
@@ -534,7 +537,8 @@ async def test_push_of_blocked_entries_is_reported_not_penalised(tmp_path, relia
     a = await start(ha, wa)
     try:
         await a.ctx.store.call(lambda s: s.ingest([feed[0].raw]))
-        await a.ctx.store.call(lambda s: s.block(m.member_id, wa))
+        out = p2p(ha.path, "block", m.member_id, "--yes")  # the CLI, while the node runs
+        assert "private" in out.stderr
         async with aiohttp.ClientSession() as session:
             pc = peer_client.PeerClient(session, pusher)
             answer = await pc.send_push(a.peer_url, network, [e.raw for e in feed[1:]] + [own.raw])

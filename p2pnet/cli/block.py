@@ -88,7 +88,7 @@ def block(app: App, member: str, reason: str, publish: bool, purge: bool, yes: b
                                       (", and publish the block to the network", publish)) if wanted
         )  # fmt: skip
         click.confirm(f"block {name} ({mid[:16]}…){also}?", abort=True, err=True)
-    result = s.block(mid, who, name=name, reason=reason, publish=publish, purge=purge)
+    result = s.block(mid, who, reason=reason, publish=publish, purge=purge)
     if not result.changed:
         _say("block.already", name=name)
         return
