@@ -127,16 +127,21 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
     assert isinstance(req, messages.FetchRequest)
     _check_network(ctx.network, req.network)
     cap = min(req.max_bytes or FETCH_CAP, FETCH_CAP)
+    blocked = await ctx.store.call(lambda s: s.blocked_authors())  # never relayed
     resp = web.StreamResponse(headers={"Content-Type": messages.ENTRIES_TYPE})
     await resp.prepare(request)
     sent = 0
     count = 0
     for author in req.proofs:
+        if author in blocked:
+            continue
         proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
         for raw in proofs:
             await resp.write(messages.frame(raw))
             sent += len(raw)
     for author, after in req.want:
+        if author in blocked:
+            continue
         while sent < cap:
             batch = await ctx.store.call(
                 lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
@@ -191,8 +196,8 @@ async def handle_join(request: web.Request) -> web.Response:
         if not raws or any(entries.decode(r).author != newcomer for r in raws):
             raise Problem(400, "malformed", "a join carries the newcomer's own entries")
         report = s.ingest(raws)
-        if report.refused:
-            i, code, detail = report.refused[0]
+        if report.refused or report.blocked:
+            i, code, detail = (report.refused or report.blocked)[0]
             raise Problem(422, str(code), f"the newcomer's entry {i} was refused: {detail}")
         with s.write():
             s.conn.execute(
