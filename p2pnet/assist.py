@@ -18,27 +18,13 @@ import json
 import sqlite3
 from typing import Any
 
-from .directory import display_names
+from .directory import display_names, resolve_prefix
 from .errors import EntryNotFoundError
 
 
 def _event(row: tuple[Any, ...]) -> dict[str, Any]:
     entry, author, kind, ts, body = row
     return {"entry": entry, "author": author, "kind": kind, "ts": ts, **json.loads(body)}
-
-
-def resolve_prefix(conn: sqlite3.Connection, table: str, column: str, text: str, what: str) -> str:
-    """An entry id of ``table`` from the id or a unique prefix of it."""
-    low = text.strip().lower()
-    rows = conn.execute(
-        f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? LIMIT 3",
-        (low, low + "\uffff"),
-    ).fetchall()
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if rows:
-        raise EntryNotFoundError(f"{text!r} is the start of several {what} ids; give more of it")
-    raise EntryNotFoundError(f"no {what} id starts with {text!r}")
 
 
 def resolve_request(conn: sqlite3.Connection, text: str) -> str:

@@ -106,7 +106,7 @@ def _evaluate(conn: sqlite3.Connection, now: int) -> tuple[dict[str, Any], dict[
 
 def resolve_proposal(conn: sqlite3.Connection, text: str) -> str:
     """A proposal id from the id or a unique prefix of it."""
-    from .assist import resolve_prefix
+    from .directory import resolve_prefix
 
     return resolve_prefix(conn, "proposals", "id", text, "proposal")
 

@@ -844,19 +844,28 @@ def get_activity(conn: sqlite3.Connection, activity_id: str) -> dict[str, Any]:
     return _activities(conn, [row])[0]
 
 
-def resolve_activity(conn: sqlite3.Connection, text: str) -> str:
-    """An activity id from its id or a unique prefix of it."""
+def resolve_prefix(conn: sqlite3.Connection, table: str, column: str, text: str, what: str,
+                   *, hint: str = "") -> str:  # fmt: skip
+    """An id of ``table.column`` from the id or a unique prefix of it (entry ids of
+    activities, requests, proposals, recovery claims)."""
     low = text.strip().lower()
     if not low:
-        raise EntryNotFoundError("name an activity by its id or the start of it")
+        raise EntryNotFoundError(f"name a {what} by its id or the start of it")
     rows = conn.execute(
-        "SELECT id FROM activities WHERE id >= ? AND id < ? LIMIT 3", (low, low + "\uffff")
+        f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? LIMIT 3",
+        (low, low + "\uffff"),
     ).fetchall()
     if len(rows) == 1:
         return str(rows[0][0])
-    if len(rows) > 1:
-        raise EntryNotFoundError(f"{text!r} is the start of several activity ids; give more of it")
-    raise EntryNotFoundError(f"no activity id starts with {text!r} (see `p2pnet activity list`)")
+    if rows:
+        raise EntryNotFoundError(f"{text!r} is the start of several {what} ids; give more of it")
+    raise EntryNotFoundError(f"no {what} id starts with {text!r}" + (f" ({hint})" if hint else ""))
+
+
+def resolve_activity(conn: sqlite3.Connection, text: str) -> str:
+    """An activity id from its id or a unique prefix of it."""
+    return resolve_prefix(conn, "activities", "id", text, "activity",
+                          hint="see `p2pnet activity list`")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- search

@@ -296,19 +296,12 @@ def claims(conn: sqlite3.Connection, *, member: str | None = None) -> list[dict[
 def resolve_claim(conn: sqlite3.Connection, text: str) -> str:
     """A claim id from an id or a unique prefix of it, or from the lost member's id when
     exactly one claim for that member is not yet in effect."""
-    from .directory import resolve_member
+    from .directory import resolve_member, resolve_prefix
     from .errors import EntryNotFoundError, MemberNotFoundError
 
     text = text.strip().lower()
     if text.startswith("pe") and len(text) >= 6:
-        rows = conn.execute(
-            "SELECT entry FROM key_claims WHERE entry >= ? AND entry < ? LIMIT 2",
-            (text, text + "\uffff"),
-        ).fetchall()
-        if len(rows) == 1:
-            return str(rows[0][0])
-        if rows:
-            raise EntryNotFoundError(f"{text!r} is the start of several claims; give more of it")
+        return resolve_prefix(conn, "key_claims", "entry", text, "recovery claim")
     try:
         member = resolve_member(conn, text)
     except MemberNotFoundError:

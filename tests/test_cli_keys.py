@@ -140,7 +140,8 @@ def test_rotation_while_the_node_runs_reaches_peers(tmp_path):
     import json
     import urllib.request
 
-    from .test_cli_process import p2p as run, query, start, wait_until
+    from .test_cli_process import p2p as run
+    from .test_cli_process import query, start, wait_until
 
     a, b = tmp_path / "a", tmp_path / "b"
     run(a, "init", "--name", "ชมรมผู้สูงอายุบ้านดอนแก้ว")

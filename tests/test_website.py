@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from p2pnet import directory, entries, i18n, netmap, sample
+from p2pnet import directory, entries, i18n, ids, keychain, netmap, sample
 from p2pnet.identity import Identity
 from p2pnet.store import Store
-from p2pnet import ids, keychain
 
 from .nodes import FAST, make_home, start
 

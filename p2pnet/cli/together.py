@@ -177,7 +177,7 @@ def request_accept(app: App, request_id: str, reply_id: str) -> None:
     """Accept a reply to your request: its author takes the work on."""
     s = app.network_store()
     rid = assist.resolve_request(s.conn, request_id)
-    reply = assist.resolve_prefix(s.conn, "request_events", "entry", reply_id, "reply")
+    reply = directory.resolve_prefix(s.conn, "request_events", "entry", reply_id, "reply")
     app.wrote(s.append(app.identity(), "accept", {"request": _raw(rid), "reply": _raw(reply)}),
               "reply accepted")  # fmt: skip
 

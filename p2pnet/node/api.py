@@ -553,7 +553,7 @@ async def handle_reply_request(request: web.Request) -> web.Response:
 async def handle_accept_reply(request: web.Request) -> web.Response:
     def build(c: sqlite3.Connection, g: dict[str, Any], rid: str) -> dict[str, Any]:
         req = assist.resolve_request(c, rid)
-        reply = assist.resolve_prefix(c, "request_events", "entry", _text_field(g, "reply"), "reply")
+        reply = directory.resolve_prefix(c, "request_events", "entry", _text_field(g, "reply"), "reply")
         return {"request": _entry(req), "reply": _entry(reply)}
 
     return await _together(request, "acceptReply", "accept", {"reply"}, build)
