@@ -29,7 +29,9 @@ from p2pnet.identity import Identity  # noqa: E402
 from p2pnet.store import Store  # noqa: E402
 
 
-def with_rotations(network: bytes, made: list[Entry], fraction: float, seed: int = 2) -> list[Entry]:
+def with_rotations(
+    network: bytes, made: list[Entry], fraction: float, seed: int = 2
+) -> list[Entry]:
     """``made`` plus a hand-over for ``fraction`` of the feeds and three entries per new key."""
     rng = random.Random(seed)
     heads: dict[bytes, Entry] = {}
@@ -45,13 +47,32 @@ def with_rotations(network: bytes, made: list[Entry], fraction: float, seed: int
         head = heads[author]
         old = _identity_of(author)
         new = Identity.from_seed(rng.randbytes(32))
-        out.append(entries.create(old, network=network, seq=head.seq + 1, prev=head.id, kind="rotate",
-                                  body=keychain.rotation_body(network, old, new), ts=ts))  # fmt: skip
+        out.append(
+            entries.create(
+                old,
+                network=network,
+                seq=head.seq + 1,
+                prev=head.id,
+                kind="rotate",
+                body=keychain.rotation_body(network, old, new),
+                ts=ts,
+            )
+        )
         prev = None
         for seq in (1, 2, 3):
-            e = entries.create(new, network=network, seq=seq, prev=prev, kind="activity", ts=ts + seq,
-                               body={"title": rng.choice(TITLES).format(i=seq), "kind": "meeting",
-                                     "date": "2026-08-01"})  # fmt: skip
+            e = entries.create(
+                new,
+                network=network,
+                seq=seq,
+                prev=prev,
+                kind="activity",
+                ts=ts + seq,
+                body={
+                    "title": rng.choice(TITLES).format(i=seq),
+                    "kind": "meeting",
+                    "date": "2026-08-01",
+                },
+            )
             out.append(e)
             prev = e.id
     return out
@@ -80,8 +101,9 @@ def catch_up_order(made: list[Entry], rng: random.Random) -> list[bytes]:
     order = sorted(feeds)
     rng.shuffle(order)
     genesis = [e.raw for e in made if e.kind == "network"]
-    return genesis + [e.raw for a in order for e in sorted(feeds[a], key=lambda e: e.seq)
-                      if e.kind != "network"]  # fmt: skip
+    return genesis + [
+        e.raw for a in order for e in sorted(feeds[a], key=lambda e: e.seq) if e.kind != "network"
+    ]
 
 
 def ingest(raws: list[bytes], network: bytes, batch: int) -> tuple[float, Store, Path]:
@@ -110,8 +132,10 @@ def main() -> None:
     moved = (len(rotated) - len(made)) // 4
     rates = raw_verify_rates(made[:2000])
     fastest = max(rates.values())
-    print(f"{len(made):,} entries, {args.members:,} members; {moved} members hand over to a new key "
-          f"(+{len(rotated) - len(made)} entries)")  # fmt: skip
+    print(
+        f"{len(made):,} entries, {args.members:,} members; {moved} members hand over to a new key "
+        f"(+{len(rotated) - len(made)} entries)"
+    )
     print(f"raw single-core verify: {fastest:,.0f}/s")
     rng = random.Random(3)
     for label, log in (("no hand-overs", made), ("with hand-overs", rotated)):
@@ -119,8 +143,10 @@ def main() -> None:
         elapsed, store, _ = ingest(raws, network, args.batch)
         rate = len(raws) / elapsed
         keys = store.conn.execute("SELECT count(*) FROM member_keys").fetchone()[0]
-        print(f"ingest, {label:16}: {rate:,.0f} entries/s  ratio {rate / fastest:.2f} x raw verify"
-              f"  (key chain rows: {keys})")  # fmt: skip
+        print(
+            f"ingest, {label:16}: {rate:,.0f} entries/s  ratio {rate / fastest:.2f} x raw verify"
+            f"  (key chain rows: {keys})"
+        )
         store.close()
 
     # the worst case: one hand-over arriving after its new key's entries were folded in
@@ -132,8 +158,10 @@ def main() -> None:
     store.ingest([last.raw])
     replay = time.perf_counter() - t0
     n = store.count()
-    print(f"a late hand-over replays the log: {replay:.2f} s for {n:,} entries "
-          f"({n / replay:,.0f} entries/s, {n / replay / fastest:.2f} x raw verify)")  # fmt: skip
+    print(
+        f"a late hand-over replays the log: {replay:.2f} s for {n:,} entries "
+        f"({n / replay:,.0f} entries/s, {n / replay / fastest:.2f} x raw verify)"
+    )
     store.close()
 
 

@@ -59,8 +59,9 @@ def recovery_vouches(conn: sqlite3.Connection, at: int) -> int:
     return int((charter.get("recovery") or {}).get("vouches", derive.DEFAULT_RECOVERY_VOUCHES))
 
 
-def claim_support(conn: sqlite3.Connection, entry: str, old: bytes, claimant: bytes,
-                  links: dict[bytes, KeyLink]) -> list[str]:  # fmt: skip
+def claim_support(
+    conn: sqlite3.Connection, entry: str, old: bytes, claimant: bytes, links: dict[bytes, KeyLink]
+) -> list[str]:
     """Members whose vouch counts for claim ``entry``: they endorse the lost member and are
     neither it nor the claimant."""
     ref = derive._resolver(links)
@@ -133,9 +134,11 @@ def store_links(conn: sqlite3.Connection, links: dict[bytes, KeyLink]) -> None:
     conn.executemany(
         "INSERT INTO member_keys(key, key_id, member, gen, until_seq, next, how, entry, ts) "
         "VALUES (?,?,?,?,?,?,?,?,?)",
-        [(k, ids.member(k), lk.member, lk.gen, lk.until_seq, lk.next, lk.how, lk.entry, lk.ts)
-         for k, lk in links.items()],
-    )  # fmt: skip
+        [
+            (k, ids.member(k), lk.member, lk.gen, lk.until_seq, lk.next, lk.how, lk.entry, lk.ts)
+            for k, lk in links.items()
+        ],
+    )
     current = [(k, lk.member) for k, lk in links.items() if lk.until_seq is None]
     conn.executemany("UPDATE members SET key = ? WHERE id = ?", current)
 
@@ -143,14 +146,17 @@ def store_links(conn: sqlite3.Connection, links: dict[bytes, KeyLink]) -> None:
 def relevant(conn: sqlite3.Connection) -> bool:
     """Whether any hand-over or claim exists at all (almost never: then nothing to do)."""
     return (
-        conn.execute("SELECT 1 FROM key_rotations UNION ALL SELECT 1 FROM key_claims LIMIT 1")
-        .fetchone() is not None
+        conn.execute(
+            "SELECT 1 FROM key_rotations UNION ALL SELECT 1 FROM key_claims LIMIT 1"
+        ).fetchone()
+        is not None
         or conn.execute("SELECT 1 FROM member_keys LIMIT 1").fetchone() is not None
-    )  # fmt: skip
+    )
 
 
-def needs_rederive(conn: sqlite3.Connection, old: dict[bytes, KeyLink],
-                   new: dict[bytes, KeyLink]) -> bool:  # fmt: skip
+def needs_rederive(
+    conn: sqlite3.Connection, old: dict[bytes, KeyLink], new: dict[bytes, KeyLink]
+) -> bool:
     """Whether entries already folded in were folded under links that changed.
 
     When a link arrives before any entry of the keys it joins (the usual case in a
@@ -165,9 +171,12 @@ def needs_rederive(conn: sqlite3.Connection, old: dict[bytes, KeyLink],
         if was != now and _mentioned(conn, was):
             return True
         gen_a, gen_b = (a.gen if a else 0), (b.gen if b else 0)
-        if gen_a != gen_b and conn.execute(
-            "SELECT 1 FROM entries WHERE author = ? AND fork = 0 LIMIT 1", (key,)
-        ).fetchone():
+        if (
+            gen_a != gen_b
+            and conn.execute(
+                "SELECT 1 FROM entries WHERE author = ? AND fork = 0 LIMIT 1", (key,)
+            ).fetchone()
+        ):
             return True
         until_a = a.until_seq if a else None
         until_b = b.until_seq if b else None
@@ -254,17 +263,34 @@ def rotation_body(network: bytes, old: Identity, new: Identity) -> dict[str, Any
 def member_keys(conn: sqlite3.Connection, member: str) -> list[dict[str, Any]]:
     """The keys of ``member``, first to current (one row for a member that never changed)."""
     rows = conn.execute(
-        "SELECT key_id, gen, until_seq, how, entry, ts FROM member_keys WHERE member = ? ORDER BY gen",
+        "SELECT key_id, gen, until_seq, how, entry, ts FROM member_keys WHERE member = ? "
+        "ORDER BY gen",
         (member,),
     ).fetchall()
     if not rows:
-        return [{"key": member, "gen": 0, "current": True, "until_seq": None, "ended_by": None,
-                 "entry": None, "ts": None}]  # fmt: skip
+        return [
+            {
+                "key": member,
+                "gen": 0,
+                "current": True,
+                "until_seq": None,
+                "ended_by": None,
+                "entry": None,
+                "ts": None,
+            }
+        ]
     return [
-        {"key": k, "gen": g, "current": until is None, "until_seq": until, "ended_by": how,
-         "entry": entry, "ts": ts}
+        {
+            "key": k,
+            "gen": g,
+            "current": until is None,
+            "until_seq": until,
+            "ended_by": how,
+            "entry": entry,
+            "ts": ts,
+        }
         for k, g, until, how, entry, ts in rows
-    ]  # fmt: skip
+    ]
 
 
 def claims(conn: sqlite3.Connection, *, member: str | None = None) -> list[dict[str, Any]]:
@@ -280,16 +306,28 @@ def claims(conn: sqlite3.Connection, *, member: str | None = None) -> list[dict[
         if member is not None and lost != member:
             continue
         support = claim_support(conn, entry, old, claimant, links)
-        vouchers = [r[0] for r in conn.execute(
-            "SELECT DISTINCT voucher FROM vouches WHERE claim = ? ORDER BY voucher", (entry,))]  # fmt: skip
+        vouchers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT voucher FROM vouches WHERE claim = ? ORDER BY voucher", (entry,)
+            )
+        ]
         link = links.get(old)
-        out.append({
-            "id": entry, "member": lost, "lost_key": ids.member(old),
-            "claimant_key": ids.member(claimant), "last_good": last_good, "reason": reason,
-            "ts": ts, "vouchers": vouchers, "counted": support,
-            "needed": recovery_vouches(conn, ts),
-            "in_effect": link is not None and link.entry == entry,
-        })  # fmt: skip
+        out.append(
+            {
+                "id": entry,
+                "member": lost,
+                "lost_key": ids.member(old),
+                "claimant_key": ids.member(claimant),
+                "last_good": last_good,
+                "reason": reason,
+                "ts": ts,
+                "vouchers": vouchers,
+                "counted": support,
+                "needed": recovery_vouches(conn, ts),
+                "in_effect": link is not None and link.entry == entry,
+            }
+        )
     return out
 
 

@@ -67,7 +67,9 @@ def test_rotate_keeps_the_member_and_switches_the_key(tmp_path, seeded):
     assert as_json(club, "show", after["key"])["id"] == before["member"]  # found by the new key too
     hist = as_json(club, "key", "history")
     assert [(k["key"], k["current"], k["ended_by"]) for k in hist["keys"]] == [
-        (before["key"], False, "rotate"), (after["key"], True, None)]  # fmt: skip
+        (before["key"], False, "rotate"),
+        (after["key"], True, None),
+    ]
     assert hist["keys"][1]["feed_seq"] == 1  # the activity, written with the new key
 
 
@@ -100,11 +102,27 @@ def test_recovery_through_cli_and_bundles(tmp_path, seeded):
         held = s.feed(lost.public).seq
 
     assert "--last-good" in p2p(claimant, "key", "recover", school, code=2).stderr
-    fails(claimant, EXIT_REFUSED, "key", "recover", school, "--last-good", str(held + 5),
-          match="past what this node holds")  # fmt: skip
+    fails(
+        claimant,
+        EXIT_REFUSED,
+        "key",
+        "recover",
+        school,
+        "--last-good",
+        str(held + 5),
+        match="past what this node holds",
+    )
     fails(claimant, EXIT_NOT_FOUND, "key", "recover", "pmzzzzzz", "--last-good", "1")
-    out = p2p(claimant, "key", "recover", school, "--last-good", str(held),
-              "--reason", "เครื่องคอมพิวเตอร์ของโรงเรียนถูกขโมย")  # fmt: skip
+    out = p2p(
+        claimant,
+        "key",
+        "recover",
+        school,
+        "--last-good",
+        str(held),
+        "--reason",
+        "เครื่องคอมพิวเตอร์ของโรงเรียนถูกขโมย",
+    )
     claim = out.stdout.split()[-1]
     assert "key vouch" in out.stderr and "ชมรม" in out.stderr  # names who can vouch
     fails(claimant, EXIT_REFUSED, "key", "vouch", claim, "--yes", match="your own claim")
@@ -156,17 +174,21 @@ def test_rotation_while_the_node_runs_reaches_peers(tmp_path):
         run(a, "key", "rotate", "--yes")
         new_key = query(a, "status")["key"]
         assert new_key != old_key
-        wait_until(lambda: json.loads((a / "node.json").read_text()).get("key") == new_key,
-                   "A's node to switch to the new key")  # fmt: skip
+        wait_until(
+            lambda: json.loads((a / "node.json").read_text()).get("key") == new_key,
+            "A's node to switch to the new key",
+        )
         # a write through the running node's API is signed with the new key
         api = json.loads((a / "node.json").read_text())["api_url"]
         token = (a / "admin.token").read_text().strip()
         req = urllib.request.Request(
-            api + "/api/v1/activities", method="POST",
-            data=json.dumps({"title": "ประชุมหลังเปลี่ยนกุญแจ", "kind": "meeting",
-                             "date": "2026-07-01"}).encode(),
+            api + "/api/v1/activities",
+            method="POST",
+            data=json.dumps(
+                {"title": "ประชุมหลังเปลี่ยนกุญแจ", "kind": "meeting", "date": "2026-07-01"}
+            ).encode(),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 201
 

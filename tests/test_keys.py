@@ -14,23 +14,44 @@ from p2pnet.store import Store
 from .conftest import make_store
 
 DERIVED = (
-    "members", "tags", "activities", "participants", "confirmations", "endorsements", "thanks",
-    "votes", "key_rotations", "key_claims", "vouches", "member_keys",
-)  # fmt: skip
+    "members",
+    "tags",
+    "activities",
+    "participants",
+    "confirmations",
+    "endorsements",
+    "thanks",
+    "votes",
+    "key_rotations",
+    "key_claims",
+    "vouches",
+    "member_keys",
+)
 
 
 def dump(store: Store) -> dict:
     out = {t: sorted(repr(r) for r in store.conn.execute(f"SELECT * FROM {t}")) for t in DERIVED}
-    out["search"] = sorted(repr(r) for r in store.conn.execute("SELECT doc_id, kind, name, body FROM search_doc"))
+    out["search"] = sorted(
+        repr(r) for r in store.conn.execute("SELECT doc_id, kind, name, body FROM search_doc")
+    )
     return out
 
 
-def forge(store: Store, who: Identity, kind: str, body: dict, *, ts: int | None = None) -> entries.Entry:
+def forge(
+    store: Store, who: Identity, kind: str, body: dict, *, ts: int | None = None
+) -> entries.Entry:
     """Sign ``who``'s next entry without the store's guard (what a thief holding a retired
     key, or any foreign node, can always do) and ingest it."""
     head = store.feed(who.public)
-    e = entries.create(who, network=store.network, seq=head.seq + 1 if head else 1,
-                       prev=head.head if head else None, kind=kind, body=body, ts=ts)  # fmt: skip
+    e = entries.create(
+        who,
+        network=store.network,
+        seq=head.seq + 1 if head else 1,
+        prev=head.head if head else None,
+        kind=kind,
+        body=body,
+        ts=ts,
+    )
     report = store.ingest([e.raw])
     assert report.accepted == [e], report.refused
     return e
@@ -48,10 +69,14 @@ def test_hand_over_keeps_one_member(store, founder, reliability):
     old, new = Identity.generate(), Identity.generate()
     store.append(old, "profile", {"name_th": "ชมรมผู้สูงอายุบ้านป่าตึง", "offers": ["สมุนไพร"]})
     store.append(founder, "endorse", {"member": old.public})
-    act = store.append(old, "activity", {"title": "อบรมสมุนไพร", "kind": "training", "date": "2026-02-01"})
+    act = store.append(
+        old, "activity", {"title": "อบรมสมุนไพร", "kind": "training", "date": "2026-02-01"}
+    )
     r = rotate(store, old, new)
     store.append(new, "profile", {"name_th": "ชมรมผู้สูงอายุบ้านป่าตึง (ใหม่)"})
-    store.append(new, "activity", {"title": "ประชุมประจำเดือน", "kind": "meeting", "date": "2026-03-01"})
+    store.append(
+        new, "activity", {"title": "ประชุมประจำเดือน", "kind": "meeting", "date": "2026-03-01"}
+    )
     store.append(founder, "thanks", {"member": new.public, "message": "ขอบคุณ"})
 
     member = old.member_id
@@ -64,7 +89,9 @@ def test_hand_over_keeps_one_member(store, founder, reliability):
     assert store.conn.execute("SELECT dst FROM thanks").fetchone()[0] == member
     keys = keychain.member_keys(store.conn, member)
     assert [(k["key"], k["current"], k["ended_by"], k["until_seq"]) for k in keys] == [
-        (old.member_id, False, "rotate", r.seq), (new.member_id, True, None, None)]  # fmt: skip
+        (old.member_id, False, "rotate", r.seq),
+        (new.member_id, True, None, None),
+    ]
     # the new key's id finds the member too
     assert directory.resolve_member(store.conn, new.member_id) == member
     # the old key may no longer write here ...
@@ -75,10 +102,17 @@ def test_hand_over_keeps_one_member(store, founder, reliability):
     forge(store, old, "profile", {"name_th": "ปลอม"})
     forge(store, old, "activity", {"title": "ปลอม", "kind": "other", "date": "2026-04-01"})
     counted = name_of(store, member) != "ชมรมผู้สูงอายุบ้านป่าตึง (ใหม่)" or any(
-        a["title"] == "ปลอม" for a in directory.get_member(store.conn, member)["activities"])
-    reliability("keys", "a handed-over key keeps signing (profile, activity): kept in the log, "
-                "counted nowhere; the node refuses to write with it", held=not counted,
-                tried=2, counted=int(counted), entries_lost=0)  # fmt: skip
+        a["title"] == "ปลอม" for a in directory.get_member(store.conn, member)["activities"]
+    )
+    reliability(
+        "keys",
+        "a handed-over key keeps signing (profile, activity): kept in the log, "
+        "counted nowhere; the node refuses to write with it",
+        held=not counted,
+        tried=2,
+        counted=int(counted),
+        entries_lost=0,
+    )
     assert name_of(store, member) == "ชมรมผู้สูงอายุบ้านป่าตึง (ใหม่)"
     assert act.entry_id in {a["id"] for a in directory.get_member(store.conn, member)["activities"]}
     assert len(directory.get_member(store.conn, member)["activities"]) == 2
@@ -128,8 +162,9 @@ def test_recovery_takes_effect_with_enough_vouches(store, founder, reliability):
     assert name_of(store, member) == "ถูกขโมย"
 
     new = Identity.generate()
-    claim = store.append(new, "recover", {"member": lost.public, "last_good": last_good,
-                                          "reason": "ทำคอมพิวเตอร์หาย"})  # fmt: skip
+    claim = store.append(
+        new, "recover", {"member": lost.public, "last_good": last_good, "reason": "ทำคอมพิวเตอร์หาย"}
+    )
     store.append(new, "profile", {"name_th": "โรงเรียนบ้านแม่ริม"})
     store.append(b, "vouch", {"claim": claim.id})
     store.append(new, "vouch", {"claim": claim.id})  # the claimant's own vouch does not count
@@ -143,22 +178,37 @@ def test_recovery_takes_effect_with_enough_vouches(store, founder, reliability):
     (done,) = keychain.claims(store.conn, member=member)
     assert done["in_effect"] and sorted(done["counted"]) == sorted([b.member_id, c.member_id])
     m = directory.get_member(store.conn, member)
-    reliability("keys", "a stolen key rewrites the profile and hands the feed to the thief; a "
-                "claim with 2 counted vouches (1 own and 1 outsider vouch not counted) takes it back",
-                held=m["name_th"] == "โรงเรียนบ้านแม่ริม" and {a["title"] for a in m["activities"]} == {"กิจกรรมจริง"},
-                tried=1, vouches=4, counted=len(done["counted"]), entries_lost=0)  # fmt: skip
+    reliability(
+        "keys",
+        "a stolen key rewrites the profile and hands the feed to the thief; a "
+        "claim with 2 counted vouches (1 own and 1 outsider vouch not counted) takes it back",
+        held=m["name_th"] == "โรงเรียนบ้านแม่ริม"
+        and {a["title"] for a in m["activities"]} == {"กิจกรรมจริง"},
+        tried=1,
+        vouches=4,
+        counted=len(done["counted"]),
+        entries_lost=0,
+    )
     assert m["name_th"] == "โรงเรียนบ้านแม่ริม"
     assert {a["title"] for a in m["activities"]} == {"กิจกรรมจริง"}  # the thief's are gone
     held = {r[0] for r in store.conn.execute("SELECT id FROM members")}
     assert thief.member_id in held  # the thief's key stands on its own, not as this member
     keys = keychain.member_keys(store.conn, member)
     assert [(k["key"], k["ended_by"], k["until_seq"]) for k in keys] == [
-        (lost.member_id, "recover", last_good), (new.member_id, None, None)]  # fmt: skip
+        (lost.member_id, "recover", last_good),
+        (new.member_id, None, None),
+    ]
     assert directory.statuses(store.conn)[member] == "admitted"
     # the thief's later forks of the lost key do not mark the member as forked
-    fork = entries.create(lost, network=store.network, seq=last_good + 1,
-                          prev=store.get(store.feed(lost.public).head).prev, kind="leave",
-                          body={}, ts=None)  # fmt: skip
+    fork = entries.create(
+        lost,
+        network=store.network,
+        seq=last_good + 1,
+        prev=store.get(store.feed(lost.public).head).prev,
+        kind="leave",
+        body={},
+        ts=None,
+    )
     assert store.ingest([fork.raw]).forks
     assert not directory.get_member(store.conn, member)["forked"]
 
@@ -166,7 +216,9 @@ def test_recovery_takes_effect_with_enough_vouches(store, founder, reliability):
 def test_recovery_threshold_comes_from_the_charter(tmp_path):
     founder = Identity.generate()
     s = Store(tmp_path / "one.sqlite3")
-    s.create_network(founder, {"name": "เครือข่ายทดลอง", "kind": "formed", "recovery": {"vouches": 1}})
+    s.create_network(
+        founder, {"name": "เครือข่ายทดลอง", "kind": "formed", "recovery": {"vouches": 1}}
+    )
     lost, (b,) = recovery_network(s, founder, endorsers=1)
     new = Identity.generate()
     claim = s.append(new, "recover", {"member": lost.public, "last_good": 1})
@@ -218,8 +270,16 @@ def test_same_directory_in_any_arrival_order(store, founder, tmp_path, reliabili
     store.append(b, "endorse", {"member": successor.public})  # named by its new key before the move
     rotate(store, mover, successor)
     store.append(successor, "profile", {"name_th": "อบต.ริมใต้ (กุญแจใหม่)"})
-    store.append(successor, "activity", {"title": "เวทีประชาคม", "kind": "forum", "date": "2026-05-01",
-                                         "participants": [lost.public, b.public]})  # fmt: skip
+    store.append(
+        successor,
+        "activity",
+        {
+            "title": "เวทีประชาคม",
+            "kind": "forum",
+            "date": "2026-05-01",
+            "participants": [lost.public, b.public],
+        },
+    )
     last_good = store.feed(lost.public).seq
     thief = Identity.generate()
     forge(store, lost, "profile", {"name_th": "ถูกขโมย"})
@@ -247,10 +307,17 @@ def test_same_directory_in_any_arrival_order(store, founder, tmp_path, reliabili
         if dump(other) != incremental:
             differ.append(seed)
         other.close()
-    reliability("keys", "hand-over, stolen key, vouched recovery, withdrawn endorsement: "
-                "the log in 30 random arrival orders gives the same directory",
-                held=not differ and not refused, tried=30, differing_orders=len(differ),
-                refused=refused, entries=len(raws), entries_lost=0)  # fmt: skip
+    reliability(
+        "keys",
+        "hand-over, stolen key, vouched recovery, withdrawn endorsement: "
+        "the log in 30 random arrival orders gives the same directory",
+        held=not differ and not refused,
+        tried=30,
+        differing_orders=len(differ),
+        refused=refused,
+        entries=len(raws),
+        entries_lost=0,
+    )
     assert not refused and not differ, f"arrival orders {differ} give another directory"
 
 
@@ -260,10 +327,13 @@ def test_a_block_covers_every_key_of_the_member(store, founder, purge):
     old, new = Identity.generate(), Identity.generate()
     store.append(old, "profile", {"name_th": "ร้านขายตรง"})
     rotate(store, old, new)
-    first = store.append(new, "activity", {"title": "ขายของ", "kind": "other", "date": "2026-05-01"})
+    first = store.append(
+        new, "activity", {"title": "ขายของ", "kind": "other", "date": "2026-05-01"}
+    )
     store.block(old.member_id, founder, purge=purge)
-    later = entries.create(new, network=store.network, seq=2, prev=first.id, kind="profile",
-                           body={"name_th": "ชื่อใหม่"})  # fmt: skip
+    later = entries.create(
+        new, network=store.network, seq=2, prev=first.id, kind="profile", body={"name_th": "ชื่อใหม่"}
+    )
     report = store.ingest([later.raw])
     assert len(report.blocked) == 1 and not report.accepted
     held = {r[0] for r in store.conn.execute("SELECT id FROM members")}

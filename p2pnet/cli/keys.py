@@ -125,14 +125,18 @@ def key_vouch(app: App, claim: str, note_text: str, yes: bool) -> None:
     if directory.member_of_key(s.conn, ids.from_text(ids.MEMBER, c["claimant_key"])) == me:
         raise CliError("you cannot vouch for your own claim", EXIT_REFUSED)
     if c["member"] == me:
-        raise CliError("this claim is for your own member: it cannot be yours to vouch", EXIT_REFUSED)
+        raise CliError(
+            "this claim is for your own member: it cannot be yours to vouch", EXIT_REFUSED
+        )
     _print_claim(s.conn, c)
     endorses = s.conn.execute(
         "SELECT 1 FROM endorsements WHERE src = ? AND dst = ? AND active = 1", (me, c["member"])
     ).fetchone()
     if not endorses:
-        note(f"you do not endorse {_name(s.conn, c['member'])}: your vouch will not count "
-             "unless you do (`p2pnet endorse`)")  # fmt: skip
+        note(
+            f"you do not endorse {_name(s.conn, c['member'])}: your vouch will not count "
+            "unless you do (`p2pnet endorse`)"
+        )
     if not yes:
         click.confirm(
             "have you checked with the organisation itself that the new key is theirs? "
@@ -143,25 +147,38 @@ def key_vouch(app: App, claim: str, note_text: str, yes: bool) -> None:
     body: dict[str, Any] = {"claim": ids.from_text(ids.ENTRY, cid)}
     if note_text.strip():
         body["note"] = note_text.strip()
-    app.wrote(s.append(who, "vouch", body), f"vouched for the recovery of {_name(s.conn, c['member'])}")
+    app.wrote(
+        s.append(who, "vouch", body), f"vouched for the recovery of {_name(s.conn, c['member'])}"
+    )
     after = next(x for x in keychain.claims(s.conn) if x["id"] == cid)
-    note(f"{len(after['counted'])} of {after['needed']} vouches count"
-         + (": the claim is in effect" if after["in_effect"] else ""))  # fmt: skip
+    note(
+        f"{len(after['counted'])} of {after['needed']} vouches count"
+        + (": the claim is in effect" if after["in_effect"] else "")
+    )
 
 
 def _print_claim(conn: Any, c: dict[str, Any]) -> None:
-    fields([
-        ("claim", c["id"]),
-        ("member", f"{_name(conn, c['member'])} ({c['member']})"),
-        ("lost key", c["lost_key"]),
-        ("new key", c["claimant_key"]),
-        ("last good", f"entry {c['last_good']} (later entries of the lost key count nowhere)"),
-        ("reason", c["reason"]),
-        ("made", when(c["ts"])),
-        ("vouches", f"{len(c['counted'])} of {c['needed']} counted"
-                    + (f" (from {len(c['vouchers'])})" if len(c["vouchers"]) != len(c["counted"]) else "")),
-        ("state", "in effect" if c["in_effect"] else "pending"),
-    ])  # fmt: skip
+    fields(
+        [
+            ("claim", c["id"]),
+            ("member", f"{_name(conn, c['member'])} ({c['member']})"),
+            ("lost key", c["lost_key"]),
+            ("new key", c["claimant_key"]),
+            ("last good", f"entry {c['last_good']} (later entries of the lost key count nowhere)"),
+            ("reason", c["reason"]),
+            ("made", when(c["ts"])),
+            (
+                "vouches",
+                f"{len(c['counted'])} of {c['needed']} counted"
+                + (
+                    f" (from {len(c['vouchers'])})"
+                    if len(c["vouchers"]) != len(c["counted"])
+                    else ""
+                ),
+            ),
+            ("state", "in effect" if c["in_effect"] else "pending"),
+        ]
+    )
 
 
 @key.command("history")
@@ -176,8 +193,12 @@ def key_history(app: App, member: str | None, as_json: bool) -> None:
     for k in keys:
         head = s.feed(ids.from_text(ids.MEMBER, k["key"]))
         k["feed_seq"] = 0 if head is None else head.seq
-    out = {"member": mid, "name": _name(s.conn, mid), "keys": keys,
-           "claims": keychain.claims(s.conn, member=mid)}  # fmt: skip
+    out = {
+        "member": mid,
+        "name": _name(s.conn, mid),
+        "keys": keys,
+        "claims": keychain.claims(s.conn, member=mid),
+    }
     if as_json:
         emit_json(out)
         return
@@ -185,13 +206,17 @@ def key_history(app: App, member: str | None, as_json: bool) -> None:
     table(
         ["#", "key", "entries held", "counts up to", "state"],
         [
-            (k["gen"] + 1, k["key"], k["feed_seq"],
-             "all" if k["until_seq"] is None else f"entry {k['until_seq']}",
-             "current" if k["current"] else f"{ended[k['ended_by']]} {when(k['ts'])}")
+            (
+                k["gen"] + 1,
+                k["key"],
+                k["feed_seq"],
+                "all" if k["until_seq"] is None else f"entry {k['until_seq']}",
+                "current" if k["current"] else f"{ended[k['ended_by']]} {when(k['ts'])}",
+            )
             for k in keys
         ],
         title=f"keys of {out['name']} ({mid})",
-    )  # fmt: skip
+    )
     for c in out["claims"]:
         click.echo()
         _print_claim(s.conn, c)
