@@ -385,7 +385,7 @@ async def handle_add_peer(request: web.Request) -> web.Response:
     try:
         body = await request.json()
         url = body["url"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
         raise Problem(400, "bad-request", 'send {"url": "http://host:port"}') from None
     if not isinstance(url, str):
         raise Problem(
@@ -825,7 +825,7 @@ async def handle_activities_csv(request: web.Request) -> web.StreamResponse:
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise Problem(400, "bad-request", "the request body must be a JSON object") from None
     if not isinstance(body, dict):
         raise Problem(400, "bad-request", "the request body must be a JSON object")
