@@ -15,7 +15,7 @@ from aiohttp import web
 
 from .. import __version__, entries, ids, invites
 from ..entries import now_ms
-from ..errors import TokenError
+from ..errors import EntryRefusedError, Refusal, TokenError
 from ..store import Store
 from ..sync import httpsig, messages, reconcile
 from .keys import context_key, max_body_key
@@ -187,10 +187,9 @@ async def handle_join(request: web.Request) -> web.Response:
             raise Problem(403, "invite-refused", "this invite was already used")
         if row[1] < now_ms():
             raise Problem(403, "invite-refused", "this invite expired")
-        if not raws or any(entries.decode(r).author != newcomer for r in raws):
-            raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+        _check_newcomer_feed(s, newcomer, raws)
         report = s.ingest(raws)
-        if report.refused:
+        if report.refused:  # a guard: _check_newcomer_feed has refused such a batch already
             i, code, detail = report.refused[0]
             raise Problem(422, str(code), f"the newcomer's entry {i} was refused: {detail}")
         with s.write():
@@ -207,6 +206,38 @@ async def handle_join(request: web.Request) -> web.Response:
         body=messages.encode_report({"endorsement": endorsement, "accepted": len(raws)}),
         content_type=messages.CONTENT_TYPE,
     )
+
+
+def _check_newcomer_feed(s: Store, newcomer: bytes, raws: list[bytes]) -> None:
+    """Refuse a join unless every entry is the newcomer's own, valid, and in its feed's order.
+
+    Ingest stores the good entries of a batch and refuses the others; a join must be
+    all or nothing, so it is checked whole first (on the store thread, so nothing can
+    change in between).
+    """
+    if not raws:
+        raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+    parsed = []
+    for i, raw in enumerate(raws):
+        try:
+            e = entries.parse(raw, network=s.network)
+        except EntryRefusedError as exc:
+            raise Problem(422, str(exc.code), f"the newcomer's entry {i} was refused: {exc.detail}") from None
+        if e.author != newcomer:
+            raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+        parsed.append((i, e))
+    held = s.feed(newcomer)
+    seq, head = (0, None) if held is None else (held.seq, held.head)
+    for i, e in sorted(parsed, key=lambda p: p[1].seq):
+        if e.seq <= seq:
+            continue  # held already, or a second history that ingest keeps as a fork proof
+        if e.seq != seq + 1:
+            raise Problem(422, str(Refusal.SEQUENCE_GAP),
+                          f"the newcomer's entry {i} has seq {e.seq}; its feed is at {seq}")  # fmt: skip
+        if e.prev != head:
+            raise Problem(422, str(Refusal.BROKEN_CHAIN),
+                          f"the newcomer's entry {i} does not follow its entry {seq}")  # fmt: skip
+        seq, head = e.seq, e.id
 
 
 def make_peer_app(ctx: object) -> web.Application:
