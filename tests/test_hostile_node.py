@@ -9,13 +9,16 @@ with the ``reliability`` fixture before asserting on them.
 from __future__ import annotations
 
 import json
+import random
+import time
 
 import aiohttp
 import msgpack
 
 from p2pnet import entries
 from p2pnet.identity import Identity
-from p2pnet.sync import messages
+from p2pnet.store import FeedState
+from p2pnet.sync import messages, reconcile
 
 from .conftest import CHARTER
 from .nodes import make_home, start
@@ -71,3 +74,51 @@ async def test_a_refused_join_stores_nothing_and_spends_nothing(tmp_path):
             assert status == 200 and msgpack.unpackb(data)["accepted"] == 1
     finally:
         await node.stop()
+
+
+async def test_overlapping_reconcile_ranges_are_refused(tmp_path, reliability):
+    """4,096 copies of the whole key space once cost a pass over every feed each (55 s of the
+    event loop at 10,000 members); ranges must now be in order and disjoint."""
+    home, who = make_home(tmp_path, "a", charter=dict(CHARTER))
+    node = await start(home, who)
+    whole = reconcile.Range(0, reconcile.SPACE, 0, bytes(16))
+    step = reconcile.SPACE // messages.MAX_RANGES
+    disjoint = [reconcile.Range(i * step, (i + 1) * step, 1, bytes(16)) for i in range(messages.MAX_RANGES)]
+    try:
+        async with aiohttp.ClientSession() as session:
+            body = messages.encode_reconcile(node.ctx.network, [whole] * messages.MAX_RANGES)
+            status, data, _ = await post(session, node, "/p2p/v1/reconcile", body)
+            refused = status == 400 and b"must not overlap" in data
+            t0 = time.perf_counter()
+            status2, data2, _ = await post(session, node, "/p2p/v1/reconcile",
+                                           messages.encode_reconcile(node.ctx.network, disjoint))  # fmt: skip
+            seconds = time.perf_counter() - t0
+        answered = status2 == 200 and len(messages.decode_answer(data2).rows) == messages.MAX_RANGES
+        reliability("hostile", "reconcile with 4,096 overlapping ranges", held=refused and answered,
+                    tried=2, entries_lost=0, errors=int(not refused) + int(not answered),
+                    largest_legal_request_s=round(seconds, 3))  # fmt: skip
+        assert refused, (status, data)
+        assert answered, (status2, data2[:200])
+    finally:
+        await node.stop()
+
+
+def test_reconcile_answer_with_many_ranges_is_exact():
+    """The answer reuses one index of the feeds across ranges: it must still be exact."""
+    rng = random.Random(7)
+    feeds = sorted((FeedState(rng.randbytes(32), rng.randint(1, 9), rng.randbytes(32), rng.random() < 0.1)
+                    for _ in range(3000)), key=lambda f: f.author)  # fmt: skip
+    cuts = sorted({rng.randrange(1, 2**64) for _ in range(300)})
+    bounds = [0] + [c << 192 for c in cuts] + [reconcile.SPACE]
+    asked = [reconcile.Range(lo, hi, 1, bytes(16)) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    t0 = time.perf_counter()
+    ans = reconcile.answer(feeds, asked)
+    print(f"answered {len(asked)} ranges over {len(feeds)} feeds in {time.perf_counter() - t0:.4f} s")
+    for lo, hi, rows in ans.rows:
+        assert rows == [f for f in feeds if lo <= int.from_bytes(f.author, "big") < hi]
+    for r in ans.ranges:
+        part = [f for f in feeds if r.lo <= int.from_bytes(f.author, "big") < r.hi]
+        assert (r.count, r.fp) == (len(part), reconcile.fingerprint(part))
+    covered = sorted([(lo, hi) for lo, hi, _ in ans.rows] + [(r.lo, r.hi) for r in ans.ranges])
+    assert covered[0][0] == 0 and covered[-1][1] == reconcile.SPACE
+    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False))
