@@ -14,11 +14,12 @@ import time
 
 import aiohttp
 import msgpack
+import pytest
 
 from p2pnet import entries
 from p2pnet.identity import Identity
 from p2pnet.store import FeedState
-from p2pnet.sync import messages, reconcile
+from p2pnet.sync import httpsig, messages, reconcile
 
 from .conftest import CHARTER
 from .nodes import make_home, start
@@ -122,3 +123,24 @@ def test_reconcile_answer_with_many_ranges_is_exact():
     covered = sorted([(lo, hi) for lo, hi, _ in ans.rows] + [(r.lo, r.hi) for r in ans.ranges])
     assert covered[0][0] == 0 and covered[-1][1] == reconcile.SPACE
     assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False))
+
+
+def test_a_flood_of_nonces_cannot_push_a_captured_request_out_of_the_replay_guard():
+    """The guard remembers at most ``max_entries`` nonces; once a flood makes it forget one
+    still inside the window, every request that old is refused, so a replay of a forgotten
+    request cannot pass for a first use."""
+    who, flooder = Identity.generate(), Identity.generate()
+    guard = httpsig.ReplayGuard(window=300, max_entries=50)
+    now = time.time()
+    path, body = "/p2p/v1/push", b"\x80"
+    captured = httpsig.sign_request(who, "POST", path, body, now=now - 10)
+    assert httpsig.verify_request("POST", path, captured, body, guard=guard, now=now) == who.public
+    for i in range(50):  # the flood, signed a little later than the captured request
+        h = httpsig.sign_request(flooder, "POST", path, body, now=now - 5)
+        httpsig.verify_request("POST", path, h, body, guard=guard, now=now + i / 100)
+    with pytest.raises(httpsig.AuthError, match="older than the oldest"):
+        httpsig.verify_request("POST", path, captured, body, guard=guard, now=now + 1)
+    fresh = httpsig.sign_request(who, "POST", path, body, now=now + 1)
+    assert httpsig.verify_request("POST", path, fresh, body, guard=guard, now=now + 1) == who.public
+    with pytest.raises(httpsig.AuthError, match="replayed"):
+        httpsig.verify_request("POST", path, fresh, body, guard=guard, now=now + 2)
