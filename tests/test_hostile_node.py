@@ -8,6 +8,9 @@ with the ``reliability`` fixture before asserting on them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import json
 import random
 import time
@@ -22,7 +25,7 @@ from p2pnet.store import FeedState
 from p2pnet.sync import httpsig, messages, reconcile
 
 from .conftest import CHARTER
-from .nodes import make_home, start
+from .nodes import FAST, make_home, start, wait_for
 from .test_join import issue
 from .test_peer_hostile import post
 
@@ -144,3 +147,100 @@ def test_a_flood_of_nonces_cannot_push_a_captured_request_out_of_the_replay_guar
     assert httpsig.verify_request("POST", path, fresh, body, guard=guard, now=now + 1) == who.public
     with pytest.raises(httpsig.AuthError, match="replayed"):
         httpsig.verify_request("POST", path, fresh, body, guard=guard, now=now + 2)
+
+
+# --------------------------------------------------------------------------- slow clients
+ATTACKER = "127.0.0.2"  # loopback too, but another address: the per-address limits tell it apart
+
+
+async def trickle(url: str, head: bytes, body: bytes = b"", *, every: float = 0.1,
+                  give_up: float = 30.0) -> tuple[float, bytes, bool]:  # fmt: skip
+    """Open a socket from ATTACKER and send ``head`` one byte at a time, or, with a
+    ``body``, the head at once and then the body one byte at a time.
+
+    Returns (seconds until the node closed the connection, what it answered, closed?)."""
+    host, _, port = url.removeprefix("http://").rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(ATTACKER, 0))
+    t0 = time.monotonic()
+
+    async def send() -> None:
+        slow = body or head
+        with contextlib.suppress(ConnectionError):
+            if body:
+                writer.write(head)
+            for i in range(len(slow)):
+                writer.write(slow[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(every)
+
+    sender = asyncio.create_task(send())
+    answer, closed = b"", False
+    try:
+        async with asyncio.timeout(give_up):
+            while chunk := await reader.read(1 << 16):
+                answer += chunk
+        closed = True
+    except ConnectionResetError:
+        closed = True
+    except TimeoutError:
+        pass
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        writer.close()
+    return time.monotonic() - t0, answer, closed
+
+
+async def test_slow_clients_are_cut_off_while_honest_ones_are_served(tmp_path, reliability):
+    """Slow-loris: sockets that send their request head a byte at a time, or a body a byte at a
+    time, are closed after idle_timeout / body_timeout; one address may hold only
+    max_connections_per_ip; and meanwhile an honest peer and the API are served."""
+    home, who = make_home(tmp_path, "a", charter=dict(CHARTER))
+    cap = 20
+    config = dataclasses.replace(FAST, idle_timeout=2.0, body_timeout=2.0, max_connections_per_ip=cap)
+    node = await start(home, who, config)
+    heads, bodies = 14, 6
+    slow_head = b"POST /p2p/v1/push HTTP/1.1\r\nHost: a\r\nX-Padding: " + b"a" * 400
+    slow_body = b"POST /p2p/v1/push HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n"
+    honest, honest_ok = Identity.generate(), []
+    attack_over = asyncio.Event()
+
+    async def honest_peer() -> None:
+        body = messages.encode_reconcile(node.ctx.network, [reconcile.summarise(await node.ctx.feeds())])
+        async with aiohttp.ClientSession() as session:
+            while not attack_over.is_set():
+                status, _, _ = await post(session, node, "/p2p/v1/reconcile", body, who=honest)
+                async with session.get(node.api_url + "/api/v1/status") as resp:
+                    honest_ok.append(status == 200 and resp.status == 200)
+                await asyncio.sleep(0.05)
+
+    try:
+        guard = node.connection_guards["peer endpoint"]
+        honest_task = asyncio.create_task(honest_peer())
+        attack = [asyncio.create_task(trickle(node.peer_url, slow_head)) for _ in range(heads)]
+        attack += [asyncio.create_task(trickle(node.peer_url, slow_body, b"x" * 5000)) for _ in range(bodies)]
+        attack += [asyncio.create_task(trickle(node.api_url, slow_head.replace(b"/p2p/v1/push", b"/api/v1/peers")))
+                   for _ in range(3)]  # fmt: skip
+        await wait_for(lambda: guard.open.get(ATTACKER) == cap, timeout=10, what="the slow sockets to connect")
+        over = [asyncio.create_task(trickle(node.peer_url, slow_head)) for _ in range(10)]
+        results = await asyncio.gather(*attack, *over)
+        attack_over.set()
+        await honest_task
+        refused_over_cap = guard.refused
+    finally:
+        await node.stop()
+    closed = [r for r in results if r[2]]
+    timed_out_bodies = [r for r in results[heads : heads + bodies] if r[1].startswith(b"HTTP/1.1 408")]
+    reliability(
+        "hostile", "slow-loris: slow request heads and bodies, more sockets than allowed",
+        held=len(closed) == len(results) and len(timed_out_bodies) == bodies and refused_over_cap == 10
+        and all(honest_ok),
+        tried=len(results), entries_lost=0, errors=len(results) - len(closed) + honest_ok.count(False),
+        slowest_close_s=round(max(r[0] for r in results), 2), refused_over_cap=refused_over_cap,
+        honest_requests=len(honest_ok), honest_served=sum(honest_ok),
+    )  # fmt: skip
+    assert len(closed) == len(results), "some slow sockets were never closed"
+    assert len(timed_out_bodies) == bodies, [r[1][:60] for r in results[heads : heads + bodies]]
+    assert refused_over_cap == 10
+    assert honest_ok and all(honest_ok), honest_ok

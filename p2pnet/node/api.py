@@ -54,6 +54,7 @@ from ..config import split_hostport
 from ..entries import now_ms
 from ..errors import EntryRefusedError, MemberNotFoundError, Refusal
 from .keys import context_key, max_body_key
+from .limits import read_body_middleware
 from .problems import Problem, problem_middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -963,7 +964,7 @@ async def handle_add_activity(request: web.Request) -> web.Response:
 async def handle_confirm(request: web.Request) -> web.Response:
     params(request, "confirmActivity")
     ref = request.match_info["id"]
-    given = await _json_body(request) if request.can_read_body else {}
+    given = await _json_body(request) if request.body_exists else {}
     extra = set(given) - {"note"}
     if extra:
         raise _bad_field(sorted(extra)[0], "is not a field of a confirmation")
@@ -1103,6 +1104,7 @@ def make_api_app(ctx: object) -> web.Application:
     app = web.Application(
         middlewares=[
             problem_middleware,
+            read_body_middleware,
             cors_middleware,
             limits_middleware,
             token_middleware,

@@ -19,6 +19,7 @@ from ..errors import EntryRefusedError, Refusal, TokenError
 from ..store import Store
 from ..sync import httpsig, messages, reconcile
 from .keys import context_key, max_body_key
+from .limits import read_body
 from .problems import Problem, problem_middleware
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise Problem(429, "rate-limited", f"too many requests from {ip}", retry_after=int(wait) + 1)
     if request.path == "/p2p/v1/info":
         return await handler(request)
-    body = await request.read()
+    body = await read_body(request)
     try:
         key = httpsig.verify_request(
             request.method, request.path, request.headers, body, guard=ctx.replay_guard, now=now
