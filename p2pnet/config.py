@@ -79,6 +79,16 @@ class Home:
         return self.path / "member.key"
 
     @property
+    def next_key_file(self) -> Path:
+        """The new key during a hand-over (``p2pnet key rotate``), until it replaces the old."""
+        return self.path / "member.key.next"
+
+    @property
+    def retired_keys_dir(self) -> Path:
+        """Keys this member handed over, kept (0600) to read old backups and prove history."""
+        return self.path / "retired-keys"
+
+    @property
     def token_file(self) -> Path:
         return self.path / "admin.token"
 

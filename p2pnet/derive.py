@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import ids, provinces, search
@@ -19,8 +21,14 @@ from .entries import Entry
 
 TABLES = (
     "members", "tags", "activities", "participants", "confirmations", "endorsements", "search_dirty",
-    "requests", "request_events", "thanks", "proposals", "votes",
+    "requests", "request_events", "thanks", "proposals", "votes", "key_rotations", "key_claims",
+    "vouches",
 )  # fmt: skip
+# entries that can change which keys belong to which member (see ``compute_links``)
+LINK_KINDS = frozenset({"rotate", "recover", "vouch", "endorse", "unendorse"})
+# a member's entries are ordered by (key generation, seq): ``order = gen << GEN_SHIFT | seq``
+GEN_SHIFT = 40
+DEFAULT_RECOVERY_VOUCHES = 2
 FACETS = ("interests", "expertise", "offers", "needs")
 
 SCHEMA = """
@@ -112,6 +120,24 @@ CREATE TABLE IF NOT EXISTS votes (
     option INTEGER NOT NULL, ts INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS votes_proposal ON votes(proposal, author, seq);
+CREATE TABLE IF NOT EXISTS key_rotations (
+    entry TEXT PRIMARY KEY, old BLOB NOT NULL, new BLOB NOT NULL, seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS key_claims (
+    entry TEXT PRIMARY KEY, claimant BLOB NOT NULL, old BLOB NOT NULL, last_good INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', ts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vouches (
+    entry TEXT PRIMARY KEY, claim TEXT NOT NULL, voucher TEXT NOT NULL, ts INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS vouches_claim ON vouches(claim, voucher);
+CREATE TABLE IF NOT EXISTS member_keys (
+    key BLOB PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, member TEXT NOT NULL, gen INTEGER NOT NULL,
+    until_seq INTEGER, next BLOB, how TEXT, entry TEXT, ts INTEGER
+);
+CREATE INDEX IF NOT EXISTS member_keys_member ON member_keys(member, gen);
 """
 
 
@@ -128,7 +154,45 @@ def clear(conn: sqlite3.Connection) -> None:
 
 
 def mark_forked(conn: sqlite3.Connection, author: bytes) -> None:
-    conn.execute("UPDATE members SET forked = 1 WHERE key = ?", (author,))
+    """Flag the member whose key ``author`` forked its feed.
+
+    A key claimed back after a loss (``recover``) does not flag its member: whoever
+    holds the lost key can fork it, and the member is not answerable for that.
+    """
+    link = load_links(conn).get(author)
+    if link is None:
+        conn.execute("UPDATE members SET forked = 1 WHERE id = ?", (ids.member(author),))
+    elif link.how != "recover":
+        conn.execute("UPDATE members SET forked = 1 WHERE id = ?", (link.member,))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLink:
+    """One key of a member that changed keys: which member, its place, how it ended."""
+
+    member: str  # the member's id: the id of its first key
+    gen: int  # 0 for the first key, 1 for the next ...
+    until_seq: int | None  # the key's last entry that counts; None for the current key
+    next: bytes | None  # the key that took over
+    how: str | None  # "rotate" (handed over) or "recover" (claimed back after a loss)
+    entry: str | None  # the rotate or recover entry
+    ts: int | None
+
+
+def load_links(conn: sqlite3.Connection) -> dict[bytes, KeyLink]:
+    """key -> KeyLink for every key of a member that has more than one (usually none)."""
+    return {
+        row[0]: KeyLink(*row[1:])
+        for row in conn.execute(
+            "SELECT key, member, gen, until_seq, next, how, entry, ts FROM member_keys"
+        )
+    }
+
+
+def _resolver(links: dict[bytes, KeyLink]) -> Callable[[bytes], str]:
+    if not links:
+        return ids.member
+    return lambda key: links[key].member if key in links else ids.member(key)
 
 
 def apply(conn: sqlite3.Connection, e: Entry) -> None:
@@ -137,7 +201,16 @@ def apply(conn: sqlite3.Connection, e: Entry) -> None:
 
 
 def apply_batch(conn: sqlite3.Connection, batch: list[Entry]) -> None:
-    """Fold accepted (non-fork) entries into the directory tables, in few statements."""
+    """Fold accepted (non-fork) entries into the directory tables, in few statements.
+
+    Entries are credited to their author's member (a member that changed keys has one
+    id for all of them); entries of a key after it was handed over or claimed back
+    count nowhere (the log keeps them).
+    """
+    links = load_links(conn)
+    if links:
+        batch = [e for e in batch if not _retired(links.get(e.author), e.seq)]
+    ref = _resolver(links)
     seen: dict[bytes, list[int]] = {}
     for e in batch:
         agg = seen.get(e.author)
@@ -149,15 +222,30 @@ def apply_batch(conn: sqlite3.Connection, batch: list[Entry]) -> None:
         "INSERT INTO members(id, key, first_ts, updated_ts, entries) VALUES (?,?,?,?,?) "
         "ON CONFLICT(id) DO UPDATE SET updated_ts = max(updated_ts, excluded.updated_ts), "
         "first_ts = min(first_ts, excluded.first_ts), entries = entries + excluded.entries",
-        [(ids.member(a), a, lo, hi, n) for a, (lo, hi, n) in seen.items()],
+        [(ref(a), a, lo, hi, n) for a, (lo, hi, n) in seen.items()],
     )
     activities = [e for e in batch if e.kind == "activity"]
     if activities:
-        _activities(conn, activities)
+        _activities(conn, activities, ref)
     for e in batch:
         handler = _HANDLERS.get(e.kind)
         if handler is not None:
-            handler(conn, e, ids.member(e.author))
+            link = links.get(e.author)
+            order = e.seq if link is None else link.gen << GEN_SHIFT | e.seq
+            handler(conn, e, ref(e.author), Fold(ref, order))
+
+
+def _retired(link: KeyLink | None, seq: int) -> bool:
+    return link is not None and link.until_seq is not None and seq > link.until_seq
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """What a handler needs beyond the entry: member ids of keys, and the entry's order
+    among its member's entries (seq, continued across the member's keys)."""
+
+    ref: Callable[[bytes], str]
+    order: int
 
 
 def index_dirty(conn: sqlite3.Connection, limit: int = -1) -> int:
@@ -187,7 +275,7 @@ def index_dirty(conn: sqlite3.Connection, limit: int = -1) -> int:
     return len(rows)
 
 
-def _network(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _network(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO meta(key, value) VALUES ('charter', ?)",
         (json.dumps({**e.body, "founded_ts": e.ts, "founder": member}, ensure_ascii=False),),
@@ -196,9 +284,9 @@ def _network(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     conn.execute("UPDATE members SET founder = 1 WHERE id = ?", (member,))
 
 
-def _profile(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _profile(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     row = conn.execute("SELECT profile_seq FROM members WHERE id = ?", (member,)).fetchone()
-    if row[0] >= e.seq:
+    if row[0] >= f.order:
         return  # an older profile arriving late changes nothing
     b = e.body
     geo = b.get("geo") or [None, None]
@@ -213,7 +301,7 @@ def _profile(conn: sqlite3.Connection, e: Entry, member: str) -> None:
             json.dumps(b.get("contact", {}), ensure_ascii=False),
             json.dumps(b.get("endpoints", []), ensure_ascii=False),
             *(json.dumps(b.get(f, []), ensure_ascii=False) for f in FACETS),
-            e.seq, ids.entry(e.id), member,
+            f.order, ids.entry(e.id), member,
         ),
     )  # fmt: skip
     conn.execute("DELETE FROM tags WHERE member = ?", (member,))
@@ -243,16 +331,16 @@ def index_member(conn: sqlite3.Connection, member: str, b: dict[str, Any]) -> No
     )
 
 
-def _activities(conn: sqlite3.Connection, batch: list[Entry]) -> None:
+def _activities(conn: sqlite3.Connection, batch: list[Entry], ref: Callable[[bytes], str]) -> None:
     rows, people, dirty = [], [], []
     for e in batch:
         b = e.body
         aid = ids.entry(e.id)
-        member = ids.member(e.author)
+        member = ref(e.author)
         rows.append((aid, member, e.seq, b["title"], b["kind"], b["date"], b.get("end_date"),
                      b.get("place", ""), b.get("summary", ""), b.get("outcome", ""), e.ts))  # fmt: skip
         people.append((aid, member, "organiser"))
-        people += [(aid, ids.member(p), "participant") for p in b.get("participants", []) if p != e.author]
+        people += [(aid, ref(p), "participant") for p in b.get("participants", []) if ref(p) != member]
         dirty.append((aid,))
     conn.executemany(
         "INSERT OR IGNORE INTO activities(id, author, seq, title, kind, date, end_date, place, "
@@ -263,28 +351,28 @@ def _activities(conn: sqlite3.Connection, batch: list[Entry]) -> None:
     conn.executemany("INSERT OR IGNORE INTO search_dirty(doc_id, kind) VALUES (?, 'activity')", dirty)
 
 
-def _confirm(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _confirm(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO confirmations(activity, member, entry, ts, note) VALUES (?,?,?,?,?)",
         (ids.entry(e.body["activity"]), member, ids.entry(e.id), e.ts, e.body.get("note", "")),
     )
 
 
-def _endorse(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _endorse(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     conn.execute(
         "INSERT INTO endorsements(src, dst, seq, active, ts, note) VALUES (?,?,?,?,?,?) "
         "ON CONFLICT(src, dst) DO UPDATE SET seq=excluded.seq, active=excluded.active, "
         "ts=excluded.ts, note=excluded.note WHERE excluded.seq > endorsements.seq",
-        (member, ids.member(e.body["member"]), e.seq, int(e.kind == "endorse"), e.ts,
+        (member, f.ref(e.body["member"]), f.order, int(e.kind == "endorse"), e.ts,
          e.body.get("note", "")),
     )  # fmt: skip
 
 
-def _leave(conn: sqlite3.Connection, e: Entry, member: str) -> None:
-    conn.execute("UPDATE members SET left_seq = max(left_seq, ?) WHERE id = ?", (e.seq, member))
+def _leave(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
+    conn.execute("UPDATE members SET left_seq = max(left_seq, ?) WHERE id = ?", (f.order, member))
 
 
-def _request(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _request(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     b = e.body
     conn.execute(
         "INSERT OR IGNORE INTO requests(id, author, title, description, expertise, needed_by, ts) "
@@ -294,9 +382,9 @@ def _request(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     )  # fmt: skip
 
 
-def _request_event(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _request_event(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     """reply, accept, handoff, close: kept as events; their validity is judged when read."""
-    body = {k: ids.entry(v) if k in ("request", "reply") else ids.member(v) if k == "to" else v
+    body = {k: ids.entry(v) if k in ("request", "reply") else f.ref(v) if k == "to" else v
             for k, v in e.body.items()}  # fmt: skip
     conn.execute(
         "INSERT OR IGNORE INTO request_events(entry, request, author, kind, ts, body) "
@@ -305,18 +393,18 @@ def _request_event(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     )
 
 
-def _thanks(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _thanks(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     b = e.body
     conn.execute(
         "INSERT OR IGNORE INTO thanks(entry, src, dst, request, activity, message, ts) "
         "VALUES (?,?,?,?,?,?,?)",
-        (ids.entry(e.id), member, ids.member(b["member"]),
+        (ids.entry(e.id), member, f.ref(b["member"]),
          ids.entry(b["request"]) if "request" in b else None,
          ids.entry(b["activity"]) if "activity" in b else None, b.get("message", ""), e.ts),
     )  # fmt: skip
 
 
-def _proposal(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _proposal(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     b = e.body
     conn.execute(
         "INSERT OR IGNORE INTO proposals(id, author, title, text, options, closes, changes, ts) "
@@ -327,10 +415,33 @@ def _proposal(conn: sqlite3.Connection, e: Entry, member: str) -> None:
     )  # fmt: skip
 
 
-def _vote(conn: sqlite3.Connection, e: Entry, member: str) -> None:
+def _vote(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO votes(entry, proposal, author, seq, option, ts) VALUES (?,?,?,?,?,?)",
-        (ids.entry(e.id), ids.entry(e.body["proposal"]), member, e.seq, e.body["option"], e.ts),
+        (ids.entry(e.id), ids.entry(e.body["proposal"]), member, f.order, e.body["option"], e.ts),
+    )
+
+
+def _rotate(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO key_rotations(entry, old, new, seq, ts) VALUES (?,?,?,?,?)",
+        (ids.entry(e.id), e.author, e.body["key"], e.seq, e.ts),
+    )
+
+
+def _recover(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
+    b = e.body
+    conn.execute(
+        "INSERT OR IGNORE INTO key_claims(entry, claimant, old, last_good, reason, ts) "
+        "VALUES (?,?,?,?,?,?)",
+        (ids.entry(e.id), e.author, b["member"], b["last_good"], b.get("reason", ""), e.ts),
+    )
+
+
+def _vouch(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO vouches(entry, claim, voucher, ts, note) VALUES (?,?,?,?,?)",
+        (ids.entry(e.id), ids.entry(e.body["claim"]), member, e.ts, e.body.get("note", "")),
     )
 
 
@@ -349,4 +460,7 @@ _HANDLERS = {
     "thanks": _thanks,
     "proposal": _proposal,
     "vote": _vote,
+    "rotate": _rotate,
+    "recover": _recover,
+    "vouch": _vouch,
 }

@@ -33,7 +33,7 @@ from typing import Any, cast
 
 import icu  # type: ignore[import-untyped]
 
-from . import ids, matching, provinces, search, thai
+from . import ids, keychain, matching, provinces, search, thai
 from .errors import EntryNotFoundError, MemberNotFoundError, P2pnetError
 
 MEMBER_COLUMNS = (
@@ -498,6 +498,12 @@ def list_members(
     return _members_by_id(conn, [r.id for r in rows[offset : offset + limit]], st)
 
 
+def member_of_key(conn: sqlite3.Connection, key: bytes) -> str:
+    """The member a key signs for: its own id, or the first key's id after a hand-over."""
+    row = conn.execute("SELECT member FROM member_keys WHERE key = ?", (key,)).fetchone()
+    return ids.member(key) if row is None else str(row[0])
+
+
 def resolve_member(conn: sqlite3.Connection, text: str) -> str:
     """A member id from an id, a unique id prefix, or a (unique) name."""
     text = text.strip()
@@ -508,6 +514,11 @@ def resolve_member(conn: sqlite3.Connection, text: str) -> str:
         rows = conn.execute(
             "SELECT id FROM members WHERE id >= ? AND id < ? LIMIT 3", (low, low + "\uffff")
         ).fetchall()
+        if not rows:  # a later key of a member that changed keys
+            rows = conn.execute(
+                "SELECT DISTINCT member FROM member_keys WHERE key_id >= ? AND key_id < ? LIMIT 3",
+                (low, low + "\uffff"),
+            ).fetchall()
         if len(rows) == 1:
             return str(rows[0][0])
         if len(rows) > 1:
@@ -567,6 +578,8 @@ def get_member(
         ).fetchone()[0]
     m["fork"] = {"forked": m["forked"], "conflicting_entries": conflicts}
     m["last_update"] = thai.iso_of_ms(m["updated_ts"])
+    m["keys"] = keychain.member_keys(conn, member_id)
+    m["recovery_claims"] = keychain.claims(conn, member=member_id)
     return m
 
 

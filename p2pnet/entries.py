@@ -26,6 +26,7 @@ from .errors import EntryRefusedError, Refusal
 
 VERSION = 1
 SIGN_PREFIX = b"p2pnet/entry/v1\x00"
+ROTATE_PREFIX = b"p2pnet/rotate/v1\x00"
 SIG_LEN = 64
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_FUTURE_MS = 10 * 60 * 1000
@@ -92,11 +93,12 @@ def create(
     return entry
 
 
-def decode(raw: bytes) -> Entry:
+def decode(raw: bytes, *, trusted: bool = False) -> Entry:
     """Parse signed bytes; refuse oversize, malformed or non-canonical input.
 
     Does *not* verify the signature (that is the expensive part, and the store
-    batches it) nor the body schema (``check_structure``).
+    batches it) nor the body schema (``check_structure``). ``trusted``: bytes from
+    this node's own log, checked when stored (see ``codec.decode``).
     """
     if not isinstance(raw, bytes):
         raise EntryRefusedError(Refusal.MALFORMED, "an entry is a byte string")
@@ -106,7 +108,7 @@ def decode(raw: bytes) -> Entry:
         )
     if len(raw) <= SIG_LEN:
         raise EntryRefusedError(Refusal.MALFORMED, f"entry is only {len(raw)} bytes")
-    value = codec.decode(raw[:-SIG_LEN], max_len=MAX_ENTRY_BYTES)
+    value = codec.decode(raw[:-SIG_LEN], max_len=MAX_ENTRY_BYTES, trusted=trusted)
     if not isinstance(value, list) or len(value) != 8:
         raise EntryRefusedError(Refusal.MALFORMED, "entry content must be an array of 8 items")
     version, network, author, seq, prev, ts, kind, body = value
@@ -156,6 +158,20 @@ def check_structure(entry: Entry) -> None:
             )
     elif not entry.network:
         raise EntryRefusedError(Refusal.WRONG_NETWORK, "entry names no network")
+    if entry.kind == "rotate":
+        new = entry.body["key"]
+        if new == entry.author:
+            raise schema.bad("key", "a key cannot be handed over to itself")
+        if not identity.verify(new, rotation_message(entry.network, entry.author, new),
+                               entry.body["proof"]):  # fmt: skip
+            raise schema.bad("proof", "is not the new key's signature consenting to the hand-over")
+    elif entry.kind == "recover" and entry.body["member"] == entry.author:
+        raise schema.bad("member", "a key cannot claim itself back")
+
+
+def rotation_message(network: bytes, old: bytes, new: bytes) -> bytes:
+    """What the new key signs to consent to taking over ``old``'s feed (``rotate.proof``)."""
+    return ROTATE_PREFIX + network + old + new
 
 
 def check_context(entry: Entry, network: bytes | None, now: int) -> None:

@@ -33,6 +33,7 @@ class Refusal(enum.StrEnum):
     BAD_FIELD = "bad-field"
     MALFORMED = "malformed"
     UNSUPPORTED_VERSION = "unsupported-version"
+    KEY_RETIRED = "key-retired"
 
 
 class P2pnetError(Exception):

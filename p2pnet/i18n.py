@@ -310,6 +310,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "member.contact": {"th": "ติดต่อ", "en": "Contact"},
     "member.id": {"th": "รหัสสมาชิก (กุญแจสาธารณะ)", "en": "Member id (public key)"},
     "member.entries": {"th": "จำนวนรายการที่ลงนาม", "en": "Signed entries"},
+    "member.keys": {"th": "กุญแจของสมาชิก", "en": "The member's keys"},
+    "member.keys.about": {
+        "th": "สมาชิกเปลี่ยนกุญแจได้โดยไม่เปลี่ยนตัวตน: รหัสสมาชิกคือกุญแจดอกแรกเสมอ "
+              "รายการที่กุญแจเก่าลงนามหลังการเปลี่ยนจะไม่ถูกนับ",
+        "en": "A member can change keys and stay itself: its id is always its first key's. "
+              "What an old key signs after the change counts nowhere.",
+    },
+    "key.current": {"th": "ใช้อยู่", "en": "in use"},
+    "key.rotate": {"th": "ส่งต่อให้กุญแจใหม่ หลังรายการที่ {n}", "en": "handed over after entry {n}"},
+    "key.recover": {"th": "กู้คืนแล้ว นับถึงรายการที่ {n}", "en": "claimed back; counts up to entry {n}"},
+    "member.claims": {"th": "คำขอกู้คืนกุญแจ", "en": "Key recovery claims"},
+    "claim.about": {
+        "th": "กุญแจใหม่ {newkey} ขอรับช่วงสมาชิกนี้ (นับรายการเก่าถึงที่ {n}) "
+              "ต้องมีสมาชิกที่รับรองสมาชิกนี้ยืนยัน {need} ราย: ยืนยันแล้ว {got} ราย",
+        "en": "A new key {newkey} claims this member (its old entries count up to {n}); "
+              "{need} members who endorse it must vouch: {got} did so far",
+    },
+    "claim.in_effect": {"th": "มีผลแล้ว", "en": "in effect"},
+    "claim.pending": {"th": "รอการยืนยัน", "en": "waiting for vouches"},
+    "claim.vouchers": {"th": "ผู้ยืนยัน", "en": "Vouched by"},
     "member.endorsed_by": {"th": "ได้รับการรับรองจาก", "en": "Endorsed by"},
     "member.endorses": {"th": "รับรองสมาชิกอื่น", "en": "Endorses"},
     "member.activities": {"th": "กิจกรรมที่ร่วม ({n})", "en": "Activities taken part in ({n})"},

@@ -189,6 +189,13 @@ PATH_PROPOSAL = {
     "description": "Proposal id or a unique prefix of it.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
+PATH_CLAIM = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "Claim id or a unique prefix of it, or the lost member's id or name.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
 PATH_ACTIVITY = {
     "name": "id",
     "in": "path",
@@ -271,7 +278,41 @@ ENDORSEMENT = {
         "status": {"type": "string", "enum": list(STATUSES)},
     },
 }
+NULL_STR = {"type": ["string", "null"]}
+NULL_INT = {"type": ["integer", "null"]}
+MEMBER_KEY = {
+    "type": "object",
+    "required": ["key", "gen", "current", "until_seq", "ended_by", "entry", "ts"],
+    "properties": {
+        "key": {**STR, "description": "The key's id (pm…); the member's id is its first key's."},
+        "gen": INT,
+        "current": BOOL,
+        "until_seq": {**NULL_INT, "description": "The key's last entry that counts."},
+        "ended_by": {"type": ["string", "null"], "enum": ["rotate", "recover", None]},
+        "entry": NULL_STR,
+        "ts": NULL_INT,
+    },
+}
 SCHEMAS: dict[str, dict[str, Any]] = {
+    "KeyClaim": {
+        "type": "object",
+        "description": "A claim to take a lost or stolen key's member over with a new key.",
+        "required": ["id", "member", "lost_key", "claimant_key", "last_good", "reason", "ts",
+                     "vouchers", "counted", "needed", "in_effect"],
+        "properties": {
+            "id": STR, "member": STR, "lost_key": STR, "claimant_key": STR, "last_good": INT,
+            "reason": STR, "ts": INT,
+            "vouchers": {"type": "array", "items": STR, "description": "Every member who vouched."},
+            "counted": {"type": "array", "items": STR,
+                        "description": "Vouchers who endorse the lost member: these count."},
+            "needed": INT, "in_effect": BOOL,
+        },
+    },  # fmt: skip
+    "VouchInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"note": {"type": "string", "maxLength": 1000}},
+    },
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details. `type` is `urn:p2pnet:problem:<code>`, stable.",
@@ -399,6 +440,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "activities_total",
                     "fork",
                     "last_update",
+                    "keys",
+                    "recovery_claims",
                 ],
                 "properties": {
                     "endorsed_by": {"type": "array", "items": ENDORSEMENT},
@@ -415,6 +458,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "properties": {"forked": BOOL, "conflicting_entries": INT},
                     },
                     "last_update": {"type": "string", "format": "date-time"},
+                    "keys": {"type": "array", "items": MEMBER_KEY,
+                             "description": "The member's keys, first to current."},
+                    "recovery_claims": {"type": "array", "items": ref("KeyClaim")},
                 },
             },
         ]
@@ -1112,6 +1158,17 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         path_param=PATH_PROPOSAL,
         ok={"200": _json({"type": "object", "required": ["id", "result", "counts", "votes"]})},
     ),
+    "listKeyClaims": dict(
+        method="get",
+        path="/api/v1/key-claims",
+        summary="Recovery claims for lost keys, newest first, with their vouches.",
+        params=["member"],
+        ok={"200": _json({"type": "object", "required": ["claims"],
+                          "properties": {"claims": {"type": "array", "items": ref("KeyClaim")}}})},
+    ),  # fmt: skip
+    "vouchClaim": _write("/api/v1/key-claims/{id}/vouch",
+                         "Vouch for a recovery claim (this node's member must endorse the lost one to count).",
+                         "VouchInput", PATH_CLAIM),  # fmt: skip
     "addRequest": _write("/api/v1/requests", "Post a help request (signed by this node's member).", "RequestInput"),
     "replyRequest": _write("/api/v1/requests/{id}/reply", "Offer help with a request.", "ReplyInput", PATH_REQUEST),
     "acceptReply": _write("/api/v1/requests/{id}/accept", "Accept a reply to this member's request.", "AcceptInput", PATH_REQUEST),

@@ -62,6 +62,11 @@ def key32(field: str, v: Any) -> None:
         raise bad(field, "must be 32 bytes (a member key or entry id)")
 
 
+def signature64(field: str, v: Any) -> None:
+    if not isinstance(v, bytes) or len(v) != 64:
+        raise bad(field, "must be a 64-byte Ed25519 signature")
+
+
 def integer(lo: int, hi: int) -> Check:
     def check(field: str, v: Any) -> None:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -155,6 +160,8 @@ SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
             "kind": one_of(NETWORK_KINDS),
             "admission": map_of({"endorsements": integer(0, 100)}),
             "quorum": integer(0, 100),
+            # how many endorsing members must vouch for a lost key's recovery (default 2)
+            "recovery": map_of({"vouches": integer(1, 100)}),
         },
     ),
     "profile": (
@@ -221,6 +228,15 @@ SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
          "changes": charter_changes},
     ),  # fmt: skip
     "vote": (frozenset({"proposal", "option"}), {"proposal": key32, "option": integer(0, 9)}),
+    # the key life cycle (docs/operations.md "Keys"): a member hands its feed over to a new
+    # key, or, when the old key is lost or stolen, claims it back with a new key and
+    # endorsing members vouch for the claim
+    "rotate": (frozenset({"key", "proof"}), {"key": key32, "proof": signature64}),
+    "recover": (
+        frozenset({"member", "last_good"}),
+        {"member": key32, "last_good": integer(0, 2**53), "reason": text(1000)},
+    ),
+    "vouch": (frozenset({"claim"}), {"claim": key32, "note": text(1000)}),
 }
 
 KINDS = frozenset(SCHEMAS)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from . import derive, entries, ids, search
+from . import derive, entries, ids, keychain, search
 from .entries import Entry
 from .errors import EntryNotFoundError, EntryRefusedError, Refusal
 from .identity import Identity
@@ -108,6 +108,12 @@ def m002_node_state(db: sqlite_utils.Database) -> None:
 @migrations()
 def m003_cooperation(db: sqlite_utils.Database) -> None:
     """Tables for help requests, thanks, proposals and votes (new kinds in v0.2)."""
+    derive.create_tables(db.conn)
+
+
+@migrations()
+def m004_keys(db: sqlite_utils.Database) -> None:
+    """Tables for the key life cycle: hand-overs, recovery claims, vouches, key chains."""
     derive.create_tables(db.conn)
 
 
@@ -244,6 +250,7 @@ class Store:
         if kind == "network":
             raise EntryRefusedError(Refusal.BAD_FIELD, "a network entry can only be a genesis")
         with self.write():
+            self._check_not_retired(who.public)
             head = self.feed(who.public)
             entry = entries.create(
                 who,
@@ -258,6 +265,20 @@ class Store:
             self._store(entry, fork=False)
             derive.index_dirty(self.conn)
         return entry
+
+    def _check_not_retired(self, key: bytes) -> None:
+        row = self.conn.execute(
+            "SELECT until_seq, how, next FROM member_keys WHERE key = ? AND until_seq IS NOT NULL",
+            (key,),
+        ).fetchone()
+        if row is not None:
+            until, how, nxt = row
+            done = "handed over" if how == "rotate" else "claimed back"
+            raise EntryRefusedError(
+                Refusal.KEY_RETIRED,
+                f"key {ids.member(key)} was {done} to {ids.member(nxt)} after its entry {until}; "
+                "anything it signs now counts nowhere: write with the new key",
+            )
 
     # -- remote entries -------------------------------------------------------
 
@@ -371,6 +392,54 @@ class Store:
             [(a, e.seq, e.id) for a, e in last.items()],
         )
         derive.apply_batch(self.conn, batch)
+        if any(e.kind in derive.LINK_KINDS for e in batch):
+            self._maintain_links()
+
+    def _maintain_links(self) -> None:
+        """Follow members across keys: recompute the key chains after an entry that may
+        change them, and re-derive the directory if entries were folded in under the old
+        chains (rare: keys change seldom, and usually before the new key writes)."""
+        if not keychain.relevant(self.conn):
+            return
+        old = derive.load_links(self.conn)
+        new = keychain.compute_links(self.conn)
+        if new == old:
+            return
+        keychain.store_links(self.conn, new)
+        if keychain.needs_rederive(self.conn, old, new):
+            self._rederive(keep_search=True)
+
+    def _rederive(self, *, keep_search: bool = False) -> int:
+        """Replay the log into fresh derived tables until the key chains stop changing.
+
+        ``keep_search``: leave the search index and re-index only documents whose text
+        changed (the index keeps a digest of each), dropping those that no longer exist.
+        """
+        if not keep_search:
+            search.clear(self.conn)
+        for _ in range(8):
+            derive.clear(self.conn)
+            count = 0
+            rows = self.conn.execute("SELECT raw FROM entries WHERE fork = 0 ORDER BY author, seq")
+            while chunk := rows.fetchmany(1000):
+                derive.apply_batch(self.conn, [entries.decode(raw, trusted=True) for (raw,) in chunk])
+                count += len(chunk)
+            links = keychain.compute_links(self.conn) if keychain.relevant(self.conn) else {}
+            settled = links == derive.load_links(self.conn)
+            keychain.store_links(self.conn, links)
+            if settled:
+                break
+        for (author,) in self.conn.execute("SELECT author FROM feeds WHERE forked = 1").fetchall():
+            derive.mark_forked(self.conn, author)
+        if keep_search:
+            for (doc_id,) in self.conn.execute(
+                "SELECT doc_id FROM search_doc WHERE (kind = 'member' AND doc_id NOT IN "
+                "(SELECT id FROM members)) OR (kind = 'activity' AND doc_id NOT IN "
+                "(SELECT id FROM activities))"
+            ).fetchall():
+                search.remove_doc(self.conn, doc_id)
+        derive.index_dirty(self.conn)
+        return count
 
     def index_pending(self, limit: int = -1) -> int:
         """Update the search index for what ingest changed; returns documents indexed."""
@@ -405,7 +474,7 @@ class Store:
         row = self.conn.execute("SELECT raw FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
             raise EntryNotFoundError(f"no entry {ids.entry(entry_id)}")
-        return entries.decode(row[0])
+        return entries.decode(row[0], trusted=True)
 
     def feed_raw(self, author: bytes, after: int = 0, limit: int = 1000) -> list[bytes]:
         """Signed bytes of ``author``'s entries with seq > after, in order."""
@@ -453,21 +522,9 @@ class Store:
 
     def reindex(self) -> int:
         """Rebuild every derived table from the log; returns entries replayed."""
-        count = 0
         with self.write():
-            derive.clear(self.conn)
-            search.clear(self.conn)
-            rows = self.conn.execute(
-                "SELECT raw FROM entries WHERE fork = 0 ORDER BY author, seq"
-            ).fetchall()
-            for start in range(0, len(rows), 1000):
-                batch = [entries.decode(raw) for (raw,) in rows[start : start + 1000]]
-                derive.apply_batch(self.conn, batch)
-                count += len(batch)
-            for (author,) in self.conn.execute("SELECT author FROM feeds WHERE forked = 1").fetchall():
-                derive.mark_forked(self.conn, author)
-            derive.index_dirty(self.conn)
-        return count
+            self.conn.execute("DELETE FROM member_keys")
+            return self._rederive()
 
     def charter(self) -> dict[str, Any] | None:
         raw = self.get_meta("charter")

@@ -110,3 +110,40 @@ async def test_a_proposal_and_a_vote_through_the_api(node):
     await post(node, "/api/v1/proposals", {"title": "x", "closes_in_days": 0}, 422)
     await post(node, "/api/v1/proposals", {"title": "x", "closes_in_days": 3,
                                            "options": ["a", "b", "c"], "changes": {"quorum": 10}}, 422)  # fmt: skip
+
+
+async def test_recovery_claims_and_vouching(node):
+    """The school lost its key; the founder's node (which endorses the school) vouches."""
+    from p2pnet.identity import Identity
+
+    school = sample.demo_identity("school")
+    new = Identity.generate()
+
+    def claim(s):
+        return s.append(new, "recover", {"member": school.public, "last_good": 1, "reason": "หาย"})
+
+    entry = await node.ctx.store.call(claim)
+    claims = (await get(node, f"/api/v1/key-claims?member={school.member_id}"))["claims"]
+    assert [c["id"] for c in claims] == [entry.entry_id] and claims[0]["needed"] == 2
+    assert (await get(node, "/api/v1/key-claims?member=pmzzzzzzzz", 404))["type"].endswith("not-found")
+    member = await get(node, f"/api/v1/members/{school.member_id}")
+    assert member["recovery_claims"][0]["in_effect"] is False
+    assert [k["key"] for k in member["keys"]] == [school.member_id]
+
+    async with aiohttp.ClientSession() as s:
+        async with s.post(node.api_url + f"/api/v1/key-claims/{entry.entry_id}/vouch", json={}) as r:
+            assert r.status == 401
+    await post(node, "/api/v1/key-claims/pezzzzzzzz/vouch", {}, 404)
+    await post(node, f"/api/v1/key-claims/{entry.entry_id}/vouch", {"nope": 1}, 422)
+    done = await post(node, f"/api/v1/key-claims/{school.member_id}/vouch", {"note": "โทรยืนยันแล้ว"})
+    (c,) = (await get(node, "/api/v1/key-claims"))["claims"]
+    me = node.ctx.member_id
+    assert c["vouchers"] == [me] and c["counted"] == []  # this node's member does not endorse the school
+    assert done["entry"].startswith("pe")
+    await post(node, "/api/v1/endorsements", {"member": school.member_id}, 201)
+    (c,) = (await get(node, "/api/v1/key-claims"))["claims"]
+    assert c["counted"] == [me] and not c["in_effect"]
+    # a claim on this node's own member cannot be vouched for by it
+    mine = await node.ctx.store.call(lambda s: s.append(
+        Identity.generate(), "recover", {"member": node.identity.public, "last_good": 1}))
+    await post(node, f"/api/v1/key-claims/{mine.entry_id}/vouch", {}, 409)

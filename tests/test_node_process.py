@@ -27,11 +27,12 @@ asyncio.run(run_until_signalled(Node(home, config, load(home.key_file))))
 """
 
 
-def spawn(home) -> tuple[subprocess.Popen, dict]:
+def spawn(home, prelude: str = "") -> tuple[subprocess.Popen, dict]:
+    """A node process from ``home``; ``prelude`` is Python run before anything is imported."""
     if home.runtime_file.exists():
         home.runtime_file.unlink()
     log = open(home.path / "node.log", "a")  # noqa: SIM115 - the child keeps writing to it
-    proc = subprocess.Popen([sys.executable, "-c", RUN_NODE, str(home.path)],
+    proc = subprocess.Popen([sys.executable, "-c", prelude + RUN_NODE, str(home.path)],
                             stdout=log, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     log.close()
     deadline = time.monotonic() + 30

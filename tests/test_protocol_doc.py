@@ -40,3 +40,15 @@ def test_refusal_codes_are_documented():
 
     for code in Refusal:
         assert f"`{code}`" in DOC, code
+
+
+def test_every_kind_and_field_is_documented():
+    """Section 3.3 lists every kind with every field a body may carry."""
+    from p2pnet.schema import SCHEMAS
+
+    rows = {line.split("|")[1].strip(" `"): line for line in DOC.splitlines()
+            if line.startswith("| `") and line.count("|") == 4}  # fmt: skip
+    for kind, (_required, fields) in SCHEMAS.items():
+        assert kind in rows, f"kind {kind} is missing from docs/protocol.md 3.3"
+        for field in fields:
+            assert field in rows[kind].split("|")[3], f"{kind}.{field} is not documented"

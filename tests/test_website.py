@@ -21,6 +21,7 @@ import requests
 from p2pnet import directory, entries, i18n, netmap, sample
 from p2pnet.identity import Identity
 from p2pnet.store import Store
+from p2pnet import ids, keychain
 
 from .nodes import FAST, make_home, start
 
@@ -65,6 +66,17 @@ class LiveSite:
         )  # fmt: skip
         report = s.ingest([twin.raw])
         assert report.forks, "the twin entry should have made a fork"
+        # the women's group handed its feed over to a new key; the VHV club lost its key
+        coop = self.people["womens_group"]
+        self.coop_key = Identity.from_seed(b"c" * 32)
+        s.append(coop, "rotate", keychain.rotation_body(s.network, coop, self.coop_key))
+        profile = dict(s.get(ids.from_text(ids.ENTRY, s.conn.execute(
+            "SELECT profile_entry FROM members WHERE id = ?", (coop.member_id,)).fetchone()[0])).body)
+        profile["offers"] = [*profile.get("offers", []), "ตลาดนัดสินค้าชุมชน"]
+        s.append(self.coop_key, "profile", profile)
+        self.claim = s.append(Identity.from_seed(b"v" * 32), "recover", {
+            "member": self.people["vhv"].public, "last_good": 2, "reason": "โทรศัพท์หาย"})  # fmt: skip
+        s.append(self.people["health_unit"], "vouch", {"claim": self.claim.id})
 
     def id(self, key: str) -> str:
         return sample.demo_identity(key).member_id
@@ -163,8 +175,9 @@ def test_charter_and_counts_on_the_home_page(site):
     assert "Don Kaeo–Mae Rim Elderly and Community Health Network" in en
     assert "Hybrid (developed) network" in en and "Natural network" in en
     assert "Formed network" in en
-    # 10 sample members + the escaping case + the fork; 12 listed, 32 activities
-    assert re.search(r"\b12 members\b", en) and re.search(r"\b32 activities\b", en)
+    # 10 sample members + the escaping case + the fork + the key claiming the VHV club back
+    # (pending until the claim is in effect), 32 activities
+    assert re.search(r"\b13 members\b", en) and re.search(r"\b32 activities\b", en)
 
 
 # --------------------------------------------------------------------------- dates
@@ -396,6 +409,20 @@ def test_member_page_shows_profile_endorsements_activities_and_provenance(site):
     assert "ได้รับการรับรองจาก" in text and "รับรองสมาชิกอื่น" in text
     assert "ยืนยันแล้ว" in html  # confirmations
     assert "โปรไฟล์ลงนามโดย" in text and m["profile_entry"] in html
+
+
+def test_member_keys_and_recovery_claims_are_shown(site):
+    coop = site.id("womens_group")
+    html = site.page(f"/members/{coop}", "th")
+    assert "กุญแจของสมาชิก" in html and site.coop_key.member_id in html and "ใช้อยู่" in html
+    assert "ตลาดนัดสินค้าชุมชน" in html  # the new key's profile is the group's
+    # the new key's id is a way to the same page
+    assert site.page(f"/members/{site.coop_key.member_id}", "en").count("handed over after entry") == 1
+    html = site.page(f"/members/{site.id('vhv')}", "en")
+    assert "waiting for vouches" in html and "โทรศัพท์หาย" in html
+    assert "2 members who endorse it must vouch: 1 did so far" in html
+    assert f'href="/members/{site.id("health_unit")}"' in html
+    assert "กุญแจของสมาชิก" not in site.page(f"/members/{site.id('school')}", "th")
 
 
 def test_fork_and_pending_are_marked(site):

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .. import identity as idmod
-from .. import ids
+from .. import directory, ids, keychain
 from ..config import Home, NodeConfig
 from ..entries import Entry
 from ..identity import Identity
@@ -79,10 +79,18 @@ class App:
         return s
 
     def identity(self) -> Identity:
+        """This member's current key (finishing a hand-over a killed `key rotate` left)."""
         if self._identity is None:
             self.home.require()
-            self._identity = idmod.load(self.home.key_file)
+            if self.home.next_key_file.exists():
+                self._identity = keychain.settle_home_key(self.home, self.store())
+            else:
+                self._identity = idmod.load(self.home.key_file)
         return self._identity
+
+    def member_id(self) -> str:
+        """The member this home signs for: its first key's id, whichever key it holds now."""
+        return directory.member_of_key(self.store().conn, self.identity().public)
 
     def config(self) -> NodeConfig:
         return self.home.load_config()

@@ -203,7 +203,8 @@ def status(app: App, as_json: bool) -> None:
     live: dict[str, Any] | str | None = _node_status(str(info["api_url"])) if info else None
     out: dict[str, Any] = {
         "home": str(app.home.path),
-        "member": who.member_id,
+        "member": app.member_id(),
+        "key": who.member_id,
         "name": None,
         "running": info is not None,
         "pid": info.get("pid") if info else None,
@@ -235,7 +236,7 @@ def status(app: App, as_json: bool) -> None:
             k: summary[k] for k in ("members", "admitted", "pending", "left", "forked")
         }
         row = s.conn.execute(
-            "SELECT name_th, name_en FROM members WHERE id = ?", (who.member_id,)
+            "SELECT name_th, name_en FROM members WHERE id = ?", (out["member"],)
         ).fetchone()
         if row:
             out["name"] = row[0] or row[1] or None
@@ -256,7 +257,8 @@ def status(app: App, as_json: bool) -> None:
     fields(
         [
             ("node", node_line),
-            ("member", who.member_id + (f" ({out['name']})" if out["name"] else "")),
+            ("member", out["member"] + (f" ({out['name']})" if out["name"] else "")
+             + (f", signing with its key {who.member_id}" if out["key"] != out["member"] else "")),
             (
                 "network",
                 f"{out['network_name']} ({out['network']})"

@@ -7,7 +7,8 @@ Exit codes (documented in docs/cli.md):
 
 ====  ==========================================================================
 0     done
-1     a check failed (``verify`` found a bad entry or chain); or Ctrl-C
+1     a check failed (``verify`` found a bad entry or chain, ``doctor`` a problem to
+      fix, ``backup`` a damaged store); or Ctrl-C
 2     the command line is wrong: click's usage errors, or a bad value (a date,
       a duration, a province, a URL) reported in one line
 3     not found: no such member, activity or peer
@@ -58,7 +59,8 @@ EXIT_SETUP = 6
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done",
-    EXIT_CHECK_FAILED: "a check failed (`verify` found a bad entry or chain), or Ctrl-C",
+    EXIT_CHECK_FAILED: "a check failed (`verify` found a bad entry or chain, `doctor` a problem "
+    "to fix, `backup` a damaged store), or Ctrl-C",
     EXIT_USAGE: "the command line is wrong: a usage error from click (it prints the usage), "
     "or a bad value such as a date, duration, province or URL (one line)",
     EXIT_NOT_FOUND: "not found: no such member, activity or peer",

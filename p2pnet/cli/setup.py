@@ -14,6 +14,7 @@ import click
 from .. import directory, ids
 from .. import identity as idmod
 from ..config import NodeConfig, config_from_dict, split_hostport
+from ..doctor import record_key_backup
 from ..errors import ConfigError, KeyFileError
 from ..identity import Identity
 from ..schema import NETWORK_KINDS
@@ -314,6 +315,13 @@ def config_set(app: App, key: str, value: str) -> None:
         note("the node is running: restart it to use the new setting")
 
 
+def ask_passphrase() -> bytes:
+    """A new passphrase for an exported key, typed twice (on stderr; stdin may be a pipe)."""
+    return str(
+        click.prompt("passphrase", hide_input=True, confirmation_prompt=True, err=True)
+    ).encode()
+
+
 @click.group()
 def key() -> None:
     """Back up or restore this member's private key."""
@@ -336,11 +344,7 @@ def key_export(app: App, passphrase: bool, output: Path | None) -> None:
     Anyone holding it can sign as your organisation: keep it safe.
     """
     who = app.identity()
-    secret = None
-    if passphrase:
-        secret = click.prompt(
-            "passphrase", hide_input=True, confirmation_prompt=True, err=True
-        ).encode()
+    secret = ask_passphrase() if passphrase else None
     pem = who.to_pem(secret)
     if output is None:
         click.echo(pem.decode("ascii"), nl=False)
@@ -354,6 +358,7 @@ def key_export(app: App, passphrase: bool, output: Path | None) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
         note(f"wrote the key of {who.member_id} to {output}")
+    record_key_backup(app.store().conn, who, "export", encrypted=secret is not None)
     if not passphrase:
         note("the key is not encrypted: anyone who reads it can sign as you (see --passphrase)")
 
@@ -379,6 +384,7 @@ def key_import(app: App, file: Path, force: bool) -> None:
     if home.key_file.exists():
         current = idmod.load(home.key_file)
         if current.public == who.public:
+            record_key_backup(app.store().conn, who, "import", encrypted=secret is not None)
             click.echo(f"member {who.member_id}")
             note("this home already holds that key")
             return
@@ -389,6 +395,8 @@ def key_import(app: App, file: Path, force: bool) -> None:
             )
     _prepare_home(app)
     idmod.save(who, home.key_file, overwrite=force)
+    # the file it came from is a backup of it
+    record_key_backup(app.store().conn, who, "import", encrypted=secret is not None)
     click.echo(f"member {who.member_id}")
     note(f"imported into {home.path}")
 

@@ -122,7 +122,7 @@ def request_add(app: App, title: str, description: str, expertise: tuple[str, ..
 def request_list(app: App, state: str | None, mine: bool, as_json: bool) -> None:
     """Requests for help, newest first."""
     s = app.network_store()
-    rows = assist.list_requests(s.conn, state=state, member=app.identity().member_id if mine else None)
+    rows = assist.list_requests(s.conn, state=state, member=app.member_id() if mine else None)
     if as_json:
         emit_json(rows)
         return

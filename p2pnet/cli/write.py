@@ -110,17 +110,12 @@ def parse_province(text: str) -> str:
 
 
 def current_profile(s: Store, author: bytes) -> dict[str, Any]:
-    """The body of the member's latest profile entry (the log is the truth), or {}."""
-    row = s.conn.execute(
-        "SELECT raw FROM entries WHERE author = ? AND kind = 'profile' AND fork = 0 "
-        "ORDER BY seq DESC LIMIT 1",
-        (author,),
-    ).fetchone()
-    if row is None:
+    """The body of the latest profile of the member ``author`` signs for (any of its keys), or {}."""
+    member = directory.member_of_key(s.conn, author)
+    row = s.conn.execute("SELECT profile_entry FROM members WHERE id = ?", (member,)).fetchone()
+    if row is None or not row[0]:
         return {}
-    from ..entries import decode
-
-    return dict(decode(row[0]).body)
+    return dict(s.get(ids.from_text(ids.ENTRY, row[0])).body)
 
 
 def member_key(s: Store, text: str) -> tuple[str, bytes]:
@@ -285,7 +280,7 @@ def _website(text: str) -> str:
 def profile_show(app: App, member: str | None, as_json: bool) -> None:
     """Show this member's profile (or MEMBER's) as the directory holds it."""
     s = app.network_store()
-    mid = directory.resolve_member(s.conn, member) if member else app.identity().member_id
+    mid = directory.resolve_member(s.conn, member) if member else app.member_id()
     print_member(directory.get_member(s.conn, mid), as_json=as_json)
 
 
@@ -363,7 +358,7 @@ def activity_confirm(app: App, activity_id: str, note: str) -> None:
     who = app.identity()
     aid = directory.resolve_activity(s.conn, activity_id)
     act = directory.get_activity(s.conn, aid)
-    mine = [p for p in act["participants"] if p["member"] == who.member_id]
+    mine = [p for p in act["participants"] if p["member"] == app.member_id()]
     if not mine:
         raise CliError(
             f"you are not listed in «{act['title']}»: only its participants can confirm it",
@@ -455,7 +450,7 @@ def unendorse(app: App, member: str) -> None:
     who = app.identity()
     mid, pub = member_key(s, member)
     active = s.conn.execute(
-        "SELECT 1 FROM endorsements WHERE src = ? AND dst = ? AND active = 1", (who.member_id, mid)
+        "SELECT 1 FROM endorsements WHERE src = ? AND dst = ? AND active = 1", (app.member_id(), mid)
     ).fetchone()
     if not active:
         raise EntryNotFoundError(f"you do not endorse {_name(s, mid)}")

@@ -44,6 +44,7 @@ from .. import (
     exports,
     health,
     ids,
+    keychain,
     openapi,
     peers,
     provinces,
@@ -52,7 +53,7 @@ from .. import (
 )
 from ..config import split_hostport
 from ..entries import now_ms
-from ..errors import EntryRefusedError, MemberNotFoundError, Refusal
+from ..errors import EntryNotFoundError, EntryRefusedError, MemberNotFoundError, Refusal
 from .keys import context_key, max_body_key
 from .limits import read_body_middleware
 from .problems import Problem, problem_middleware
@@ -408,7 +409,7 @@ async def handle_status(request: web.Request) -> web.Response:
         book = peers.all_peers(s)
         seq = 0 if own is None else own.seq
         return {
-            "member": ctx.identity.member_id,
+            "member": ctx.member_id,
             "network": ids.network(s.network) if s.network else None,
             "entries": s.count(),
             "feeds": len(s.feeds()),
@@ -605,6 +606,32 @@ async def handle_vote(request: web.Request) -> web.Response:
         return {"proposal": _entry(proposal), **_optional(g, "option")}
 
     return await _together(request, "vote", "vote", {"option"}, build)
+
+
+async def handle_key_claims(request: web.Request) -> web.Response:
+    p = params(request, "listKeyClaims")
+
+    def load(c: sqlite3.Connection) -> dict[str, Any]:
+        member = _resolve_member(c, p["member"]) if p.get("member") else None
+        return {"claims": keychain.claims(c, member=member)}
+
+    return respond(await read(request, load))
+
+
+async def handle_vouch(request: web.Request) -> web.Response:
+    me = request.app[context_key].member_id
+
+    def build(c: sqlite3.Connection, g: dict[str, Any], text: str) -> dict[str, Any]:
+        try:
+            cid = keychain.resolve_claim(c, text)
+        except EntryNotFoundError as exc:
+            raise Problem(404, "not-found", str(exc)) from None
+        claim = next(x for x in keychain.claims(c) if x["id"] == cid)
+        if me in (claim["member"], directory.member_of_key(c, ids.from_text(ids.MEMBER, claim["claimant_key"]))):
+            raise Problem(409, "own-claim", "this node's member cannot vouch for a claim on itself or by itself")
+        return {"claim": _entry(cid), **_optional(g, "note")}
+
+    return await _together(request, "vouchClaim", "vouch", {"note"}, build)
 
 
 async def handle_graphml(request: web.Request) -> web.Response:
@@ -877,7 +904,7 @@ async def _append(request: web.Request, kind: str, body: dict[str, Any]) -> tupl
 
 async def _current_profile(request: web.Request) -> dict[str, Any]:
     ctx = request.app[context_key]
-    me = ctx.identity.member_id
+    me = ctx.member_id
 
     def load(s):  # type: ignore[no-untyped-def]
         row = s.conn.execute("SELECT profile_entry FROM members WHERE id = ?", (me,)).fetchone()
@@ -890,7 +917,7 @@ async def _current_profile(request: web.Request) -> dict[str, Any]:
 
 async def handle_get_profile(request: web.Request) -> web.Response:
     params(request, "getProfile")
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     try:
         m = await read(request, lambda c: directory.get_member(c, me, activities_limit=20))
     except MemberNotFoundError:
@@ -910,7 +937,7 @@ async def _write_profile(request: web.Request, op_id: str, *, merge: bool) -> we
         if "endpoints" not in body and current.get("endpoints"):
             body["endpoints"] = current["endpoints"]
     entry, seq = await _append(request, "profile", profile_body(body))
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     m = await read(request, lambda c: directory.get_member(c, me, activities_limit=0))
     return respond({"entry": entry, "seq": seq, "member": m}, lang=wants_lang(request))
 
@@ -933,7 +960,7 @@ async def handle_add_activity(request: web.Request) -> web.Response:
                 body[field] = thai.parse_date(body[field])
             except thai.DateError as exc:
                 raise _bad_field(field, str(exc)) from None
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     people = body.get("participants")
     if isinstance(people, list):
         refs = list(people)
@@ -968,7 +995,7 @@ async def handle_confirm(request: web.Request) -> web.Response:
     extra = set(given) - {"note"}
     if extra:
         raise _bad_field(sorted(extra)[0], "is not a field of a confirmation")
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
 
     def state(c: sqlite3.Connection) -> tuple[str, str | None, bool]:
         aid = directory.resolve_activity(c, ref)
@@ -999,7 +1026,7 @@ async def handle_confirm(request: web.Request) -> web.Response:
 
 
 async def _endorsement_state(request: web.Request, ref: str) -> tuple[str, bool]:
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
 
     def state(c: sqlite3.Connection) -> tuple[str, bool]:
         mid = _resolve_member(c, ref)
@@ -1024,7 +1051,7 @@ async def handle_endorse(request: web.Request) -> web.Response:
         mid, active = await _endorsement_state(request, ref)
     except MemberNotFoundError as exc:
         raise _bad_field("member", str(exc)) from None
-    me = request.app[context_key].identity.member_id
+    me = request.app[context_key].member_id
     if mid == me:
         raise _bad_field("member", "a member cannot endorse itself")
     entry, seq = None, None
@@ -1070,6 +1097,8 @@ HANDLERS: dict[str, Handler] = {
     "thank": handle_thank,
     "addProposal": handle_add_proposal,
     "vote": handle_vote,
+    "listKeyClaims": handle_key_claims,
+    "vouchClaim": handle_vouch,
     "listMembers": handle_members,
     "memberJsonld": handle_member_jsonld,
     "getMember": handle_member,

@@ -108,6 +108,7 @@ async def handle_info(request: web.Request) -> web.Response:
             "network": ids.network(network) if network else None,
             "member": ctx.identity.member_id,
             "software": f"p2pnet/{__version__}",
+            "time": now_ms(),  # this node's clock, for `p2pnet doctor`'s clock-skew check
         }
     )
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .. import ids
+from .. import directory, ids, keychain
 from ..config import Home, NodeConfig, split_hostport
 from ..entries import now_ms
 from ..identity import Identity
@@ -50,6 +50,7 @@ class NodeContext:
     peer_limiter: RateLimiter
     ip_limiter: RateLimiter
     admin_token: str
+    member_id: str = ""  # the member this node signs for (its first key's id)
     network: bytes | None = None
     gossiper: Gossiper | None = None
     started_ts: int = field(default_factory=now_ms)
@@ -150,6 +151,7 @@ class Node:
             admin_token=self._admin_token(),
         )
         ctx.network = await store.call(lambda s: s.network)
+        ctx.member_id = await store.call(lambda s: directory.member_of_key(s.conn, self.identity.public))
         self.ctx = ctx
         try:
             from .api import make_api_app
@@ -184,7 +186,9 @@ class Node:
             rng=self.rng,
         )
         ctx.gossiper = gossiper
+        gossiper.set_identity(self.identity, ctx.member_id)
         self._tasks = [
+            asyncio.create_task(self._watch_key(), name="watch-key"),
             asyncio.create_task(gossiper.run_forever(), name="gossip"),
             asyncio.create_task(gossiper.watch_local(), name="push-local"),
             asyncio.create_task(self._watch_network(), name="watch-network"),
@@ -231,12 +235,47 @@ class Node:
             await asyncio.sleep(0.5)
             self.ctx.network = await self.ctx.store.call(lambda s: s.network)
 
+    async def _watch_key(self, poll: float = 1.0) -> None:
+        """Follow a hand-over made by `p2pnet key rotate` while the node runs: sign with the
+        new key from then on, and keep ``ctx.member_id`` right (it changes when a chain of
+        keys this node's key belongs to arrives by gossip)."""
+        assert self.ctx is not None and self.ctx.gossiper is not None
+        ctx, seen = self.ctx, self._key_stamp()
+        while True:
+            await asyncio.sleep(poll)
+            try:
+                stamp = self._key_stamp()
+                if stamp != seen:
+                    seen = stamp
+                    identity = await ctx.store.call(lambda s: keychain.settle_home_key(self.home, s))
+                    if identity.public != self.identity.public:
+                        log.info("now signing with the new key %s (key rotated)", identity.member_id[:12])
+                        self.identity = ctx.identity = identity
+                        self._write_runtime()
+                key = self.identity.public
+                ctx.member_id = await ctx.store.call(lambda s: directory.member_of_key(s.conn, key))
+                ctx.gossiper.set_identity(self.identity, ctx.member_id)
+            except Exception:
+                log.exception("checking the member key failed")
+
+    def _key_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.home.key_file.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
     def _write_runtime(self) -> None:
         info: dict[str, Any] = {
             "pid": os.getpid(),
-            "member": self.identity.member_id,
+            "member": self.ctx.member_id if self.ctx and self.ctx.member_id else self.identity.member_id,
+            "key": self.identity.member_id,
             "peer_url": self.peer_url,
             "api_url": self.api_url,
+            # the addresses this run uses (flags of `p2pnet run` override config.toml)
+            "listen": self.config.listen,
+            "api": self.config.api,
+            "public_url": self.config.public_url,
             "started_ts": now_ms(),
         }
         if self.ctx and self.ctx.network:

@@ -342,7 +342,7 @@ async def page(
 ) -> web.Response:
     """Read ``load(conn, lang)`` and the common parts in one snapshot, then render."""
     lang, remember = request_lang(request)
-    own = request.app[context_key].identity.member_id
+    own = request.app[context_key].member_id
 
     def run(conn: sqlite3.Connection) -> dict[str, Any]:
         data = _common(conn, own, lang)
@@ -363,7 +363,7 @@ async def error_page(
     request: web.Request, err: PageError, *, section: str = "", title: str | None = None
 ) -> web.Response:
     lang, remember = request_lang(request)
-    own = request.app[context_key].identity.member_id
+    own = request.app[context_key].member_id
     try:
         data = await _read(request, lambda c: _common(c, own, lang))
     except Exception:  # the error page must render even when the store cannot be read
@@ -555,6 +555,7 @@ async def member_detail(request: web.Request) -> web.Response:
             "thanks_received": conn.execute(
                 "SELECT count(*) FROM thanks WHERE dst = ?", (mid,)
             ).fetchone()[0],
+            "names": directory.display_names(conn) if m["recovery_claims"] else {},
         }  # fmt: skip
 
     return await page(request, "member.html", load, section="members")
@@ -675,7 +676,7 @@ def netmap_links(m: netmap.NetMap) -> int:
 
 async def map_page(request: web.Request) -> web.Response:
     site = request.app[website_key]
-    own = request.app[context_key].identity.member_id
+    own = request.app[context_key].member_id
 
     def load(conn: sqlite3.Connection, lang: str) -> dict[str, Any]:
         m, names = site.network_map(conn, lang, own)
@@ -697,7 +698,7 @@ async def map_page(request: web.Request) -> web.Response:
 
 async def map_svg(request: web.Request) -> web.Response:
     site = request.app[website_key]
-    own = request.app[context_key].identity.member_id
+    own = request.app[context_key].member_id
     lang, _ = request_lang(request)
 
     def load(conn: sqlite3.Connection) -> str:
@@ -761,7 +762,7 @@ async def node_page(request: web.Request) -> web.Response:
 
     def load(conn: sqlite3.Connection, lang: str) -> dict[str, Any]:
         try:
-            member = directory.get_member(conn, ctx.identity.member_id, activities_limit=0)
+            member = directory.get_member(conn, ctx.member_id, activities_limit=0)
         except MemberNotFoundError:
             member = None
         return {

@@ -85,6 +85,7 @@ class Gossiper:
     ) -> None:
         self.call = call
         self.identity = identity
+        self.own_member = identity.member_id  # the member's id (its first key's) once known
         self.client = client
         self.network = network
         self.feeds = feeds
@@ -125,6 +126,14 @@ class Gossiper:
                 log.exception("pushing local entries failed")
             await asyncio.sleep(poll)
 
+    def set_identity(self, identity: Identity, member: str) -> None:
+        """Sign with a new key from now on (after ``p2pnet key rotate``), and push its feed."""
+        if identity.public != self.identity.public:
+            self.identity = identity
+            self.client.who = identity
+            self._pushed_seq = 0
+        self.own_member = member
+
     def poke(self) -> None:
         """Run a round now (e.g. after a peer was added)."""
         self._wake.set()
@@ -136,7 +145,7 @@ class Gossiper:
             return []
         self.stats.rounds += 1
         now = now_ms()
-        me = self.identity.member_id
+        me = self.own_member
         chosen = await self.call(
             lambda s: (
                 peers.discover(s, own_urls=self.own_urls, own_member=me, now=now),
@@ -297,7 +306,7 @@ class Gossiper:
         self._pushed_seq = start + len(raws)
         now = now_ms()
         targets = await self.call(
-            lambda s: peers.due(s, now=now, k=self.fanout, rng=self.rng, own_member=self.identity.member_id)
+            lambda s: peers.due(s, now=now, k=self.fanout, rng=self.rng, own_member=self.own_member)
         )
         self.stats.pushes += 1
 
