@@ -100,7 +100,7 @@ class ConnectionGuard:
         if now - self._logged >= self.LOG_EVERY:
             self._logged = now
             log.warning(
-                "%s: closed a connection from %s, which already holds %d (max_connections_per_ip); "
-                "%d refused so far",
-                self.listener, ip, self.per_ip, self.refused,
+                "closed a connection from %s to the %s: it already holds %d "
+                "(max_connections_per_ip); %d refused so far",
+                ip, self.listener, self.per_ip, self.refused,
             )  # fmt: skip
