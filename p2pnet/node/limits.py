@@ -102,5 +102,8 @@ class ConnectionGuard:
             log.warning(
                 "closed a connection from %s to the %s: it already holds %d "
                 "(max_connections_per_ip); %d refused so far",
-                ip, self.listener, self.per_ip, self.refused,
-            )  # fmt: skip
+                ip,
+                self.listener,
+                self.per_ip,
+                self.refused,
+            )
