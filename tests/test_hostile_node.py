@@ -15,6 +15,7 @@ import io
 import json
 import random
 import re
+import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -322,6 +323,63 @@ async def test_slow_clients_are_cut_off_while_honest_ones_are_served(tmp_path, r
     assert len(timed_out_bodies) == bodies, [r[1][:60] for r in results[heads : heads + bodies]]
     assert refused_over_cap == 10
     assert honest_ok and all(honest_ok), honest_ok
+
+
+async def test_a_client_that_does_not_read_its_answer_is_dropped(tmp_path, reliability):
+    """Slow-read: a peer asks for 7 MB of entries with a 4 KiB receive buffer and reads nothing.
+    The node stops waiting after body_timeout and drops it, serving an honest fetch meanwhile."""
+    home, who = make_home(tmp_path, "a", charter=dict(CHARTER))
+    with Store(home.db_file) as s:
+        for i in range(150):  # 48 KB each (4-byte characters): 7 MB, more than socket buffers hold
+            s.append(
+                who,
+                "activity",
+                {
+                    "title": f"report {i}",
+                    "kind": "meeting",
+                    "date": "2026-01-01",
+                    "summary": "𝕏" * 8000,
+                    "outcome": "𝕐" * 4000,
+                },
+            )
+    node = await start(home, who, dataclasses.replace(FAST, body_timeout=1.5, idle_timeout=600.0))
+    guard = node.connection_guards["peer endpoint"]
+    path = "/p2p/v1/fetch"
+    body = messages.encode_fetch(messages.FetchRequest(node.ctx.network, [(who.public, 0)], [], 0))
+    head = "".join(f"{k}: {v}\r\n" for k, v in signed(Identity.generate(), path, body).items())
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    sock.bind((ATTACKER, 0))
+    try:
+        host, _, port = node.peer_url.removeprefix("http://").rpartition(":")
+        await loop.sock_connect(sock, (host, int(port)))
+        request = f"POST {path} HTTP/1.1\r\nHost: a\r\nContent-Length: {len(body)}\r\n{head}\r\n"
+        await loop.sock_sendall(sock, request.encode() + body)
+        t0 = time.monotonic()
+        async with aiohttp.ClientSession() as session:
+            honest = await post(session, node, path, body)
+        await wait_for(
+            lambda: ATTACKER not in guard.open, timeout=60, what="the slow reader to be dropped"
+        )
+        dropped_s = time.monotonic() - t0
+    finally:
+        sock.close()
+        await node.stop()
+    chunks = [honest[1][i : i + (1 << 16)] for i in range(0, len(honest[1]), 1 << 16)]
+    got = list(messages.unframe(chunks, entries.MAX_ENTRY_BYTES))
+    held = honest[0] == 200 and len(got) == 152  # the genesis, a profile and 150 activities
+    reliability(
+        "hostile",
+        "slow reader of a 7 MB fetch answer",
+        held=held,
+        tried=1,
+        entries_lost=0,
+        errors=int(not held),
+        dropped_after_s=round(dropped_s, 2),
+    )
+    assert honest[0] == 200 and len(got) == 152, (honest[0], len(got))
 
 
 # --------------------------------------------------------------------------- floods, replays, forks

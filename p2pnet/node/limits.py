@@ -11,7 +11,10 @@ section 8):
 - ``body_timeout``: the whole body must arrive within this many seconds of the
   head; ``read_body`` reads it under that deadline (a 408 problem otherwise)
   before any handler runs (the peer endpoint's authentication, the API's
-  ``read_body_middleware``), so no handler waits on a trickling client;
+  ``read_body_middleware``), so no handler waits on a trickling client. A
+  streamed answer (``fetch``) may likewise keep the node waiting for its
+  client to read it for that long in all (``SendDeadline``), then the
+  connection is dropped;
 - ``max_connections_per_ip``: ``ConnectionGuard`` closes a new connection at once
   when its address already holds that many on the same listener.
 """
@@ -50,6 +53,25 @@ async def read_body_middleware(request: web.Request, handler: Handler) -> web.St
     if request.body_exists:
         await read_body(request)
     return await handler(request)
+
+
+class SendDeadline:
+    """The time a streamed answer may spend waiting for its client to take it: ``body_timeout``
+    in all. Only the waits count, not the node's own work between writes."""
+
+    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+        self.response = response
+        self.left = float(request.app[context_key].config.body_timeout)
+
+    async def write(self, data: bytes) -> None:
+        """Write ``data``; TimeoutError once the client has kept the node waiting too long."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(max(self.left, 0.0)):
+                await self.response.write(data)
+        finally:
+            self.left -= loop.time() - started
 
 
 class ConnectionGuard:

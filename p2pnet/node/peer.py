@@ -19,7 +19,7 @@ from ..errors import EntryRefusedError, Refusal, TokenError
 from ..store import Store
 from ..sync import httpsig, messages, reconcile
 from .keys import context_key, max_body_key
-from .limits import read_body
+from .limits import SendDeadline, read_body
 from .problems import Problem, problem_middleware
 
 log = logging.getLogger(__name__)
@@ -130,28 +130,39 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
     cap = min(req.max_bytes or FETCH_CAP, FETCH_CAP)
     resp = web.StreamResponse(headers={"Content-Type": messages.ENTRIES_TYPE})
     await resp.prepare(request)
+    out = SendDeadline(request, resp)
     sent = 0
     count = 0
-    for author in req.proofs:
-        proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
-        for raw in proofs:
-            await resp.write(messages.frame(raw))
-            sent += len(raw)
-    for author, after in req.want:
-        while sent < cap:
-            batch = await ctx.store.call(
-                lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
-            )
-            if not batch:
+    try:
+        for author in req.proofs:
+            proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
+            for raw in proofs:
+                await out.write(messages.frame(raw))
+                sent += len(raw)
+        for author, after in req.want:
+            while sent < cap:
+                batch = await ctx.store.call(
+                    lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
+                )
+                if not batch:
+                    break
+                await out.write(b"".join(messages.frame(r) for r in batch))
+                sent += sum(len(r) for r in batch)
+                count += len(batch)
+                after += len(batch)
+                if len(batch) < STREAM_BATCH:
+                    break
+            if sent >= cap:
                 break
-            await resp.write(b"".join(messages.frame(r) for r in batch))
-            sent += sum(len(r) for r in batch)
-            count += len(batch)
-            after += len(batch)
-            if len(batch) < STREAM_BATCH:
-                break
-        if sent >= cap:
-            break
+    except TimeoutError:  # a client that asks and then does not read: drop it
+        who = ids.member(request[peer_key])[:12]
+        timeout = ctx.config.body_timeout
+        log.info(
+            "gave up sending entries to %s (%s): not read within %g s", who, request.remote, timeout
+        )
+        if request.transport is not None:
+            request.transport.abort()
+        return resp
     await resp.write_eof()
     log.debug("served %d entries (%d bytes) to %s", count, sent, ids.member(request[peer_key])[:12])
     return resp
@@ -224,7 +235,8 @@ def _check_newcomer_feed(s: Store, newcomer: bytes, raws: list[bytes]) -> None:
         try:
             e = entries.parse(raw, network=s.network)
         except EntryRefusedError as exc:
-            raise Problem(422, str(exc.code), f"the newcomer's entry {i} was refused: {exc.detail}") from None
+            why = f"the newcomer's entry {i} was refused: {exc.detail}"
+            raise Problem(422, str(exc.code), why) from None
         if e.author != newcomer:
             raise Problem(400, "malformed", "a join carries the newcomer's own entries")
         parsed.append((i, e))
@@ -234,11 +246,11 @@ def _check_newcomer_feed(s: Store, newcomer: bytes, raws: list[bytes]) -> None:
         if e.seq <= seq:
             continue  # held already, or a second history that ingest keeps as a fork proof
         if e.seq != seq + 1:
-            raise Problem(422, str(Refusal.SEQUENCE_GAP),
-                          f"the newcomer's entry {i} has seq {e.seq}; its feed is at {seq}")  # fmt: skip
+            why = f"the newcomer's entry {i} has seq {e.seq}; its feed is at {seq}"
+            raise Problem(422, str(Refusal.SEQUENCE_GAP), why)
         if e.prev != head:
-            raise Problem(422, str(Refusal.BROKEN_CHAIN),
-                          f"the newcomer's entry {i} does not follow its entry {seq}")  # fmt: skip
+            why = f"the newcomer's entry {i} does not follow its entry {seq}"
+            raise Problem(422, str(Refusal.BROKEN_CHAIN), why)
         seq, head = e.seq, e.id
 
 
