@@ -61,6 +61,7 @@ class ImportReport:
     duplicates: int = 0
     forks: int = 0
     refused: list[tuple[int, Refusal, str]] = field(default_factory=list)
+    blocked: int = 0  # entries of members this node blocked: left out, not refused
     complete: bool = False
     damage: str | None = None
     bound: bool = False  # the store joined the bundle's network (it was in none)
@@ -74,6 +75,7 @@ class ImportReport:
             "duplicates": self.duplicates,
             "forks": self.forks,
             "refused": [{"index": i, "code": str(c), "detail": d} for i, c, d in self.refused],
+            "blocked": self.blocked,
             "complete": self.complete,
             "damage": self.damage,
             "bound": self.bound,
@@ -122,6 +124,9 @@ def export(
         raws = _since(store, since, last)
     else:
         raws = store.iter_raw(include_forks=True)
+    blocked = store.blocked_authors()
+    if blocked:  # a node does not pass on the entries of members it blocked
+        raws = (r for r in raws if entries.decode(r).author not in blocked)
     tmp = path.with_name(path.name + ".part")
     try:
         with open(tmp, "wb") as fp:
@@ -274,6 +279,7 @@ def import_(
             report.accepted += len(r.accepted)
             report.duplicates += r.duplicates
             report.forks += len(r.forks)
+            report.blocked += len(r.blocked)
             report.refused.extend((offset + i, code, detail) for i, code, detail in r.refused)
             offset += len(raws)
         report.read = reader.read

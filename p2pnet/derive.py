@@ -22,7 +22,7 @@ from .entries import Entry
 TABLES = (
     "members", "tags", "activities", "participants", "confirmations", "endorsements", "search_dirty",
     "requests", "request_events", "thanks", "proposals", "votes", "key_rotations", "key_claims",
-    "vouches",
+    "vouches", "published_blocks",
 )  # fmt: skip
 # entries that can change which keys belong to which member (see ``compute_links``)
 LINK_KINDS = frozenset({"rotate", "recover", "vouch", "endorse", "unendorse"})
@@ -138,6 +138,12 @@ CREATE TABLE IF NOT EXISTS member_keys (
     until_seq INTEGER, next BLOB, how TEXT, entry TEXT, ts INTEGER
 );
 CREATE INDEX IF NOT EXISTS member_keys_member ON member_keys(member, gen);
+CREATE TABLE IF NOT EXISTS published_blocks (
+    src TEXT NOT NULL, dst TEXT NOT NULL, seq INTEGER NOT NULL, active INTEGER NOT NULL,
+    ts INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '', entry TEXT NOT NULL,
+    PRIMARY KEY (src, dst)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS published_blocks_dst ON published_blocks(dst, src);
 """
 
 
@@ -233,6 +239,14 @@ def apply_batch(conn: sqlite3.Connection, batch: list[Entry]) -> None:
             link = links.get(e.author)
             order = e.seq if link is None else link.gen << GEN_SHIFT | e.seq
             handler(conn, e, ref(e.author), Fold(ref, order))
+
+
+def apply_key_entries(conn: sqlite3.Connection, batch: list[Entry]) -> None:
+    """Only the hand-overs and recovery claims among entries kept out of the directory
+    (a blocked member's), so that the member's other keys are still known as its own."""
+    for e in batch:
+        if e.kind in ("rotate", "recover"):
+            _HANDLERS[e.kind](conn, e, "", Fold(ids.member, e.seq))
 
 
 def _retired(link: KeyLink | None, seq: int) -> bool:
@@ -445,6 +459,19 @@ def _vouch(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
     )
 
 
+def _block(conn: sqlite3.Connection, e: Entry, member: str, f: Fold) -> None:
+    """A published block or unblock: the latest (by seq) of a pair wins, like endorsements."""
+    conn.execute(
+        "INSERT INTO published_blocks(src, dst, seq, active, ts, reason, entry) "
+        "VALUES (?,?,?,?,?,?,?) "
+        "ON CONFLICT(src, dst) DO UPDATE SET seq=excluded.seq, active=excluded.active, "
+        "ts=excluded.ts, reason=excluded.reason, entry=excluded.entry "
+        "WHERE excluded.seq > published_blocks.seq",
+        (member, f.ref(e.body["member"]), f.order, int(e.kind == "block"), e.ts,
+         e.body.get("reason", ""), ids.entry(e.id)),
+    )  # fmt: skip
+
+
 _HANDLERS = {
     "network": _network,
     "profile": _profile,
@@ -463,4 +490,6 @@ _HANDLERS = {
     "rotate": _rotate,
     "recover": _recover,
     "vouch": _vouch,
+    "block": _block,
+    "unblock": _block,
 }

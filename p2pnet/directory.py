@@ -82,15 +82,25 @@ def admission_rule(conn: sqlite3.Connection) -> int:
 
 
 def last_n(conn: sqlite3.Connection) -> int:
-    """The store's last arrival number: it changes whenever anything in the directory may."""
+    """The store's last arrival number: it changes whenever an entry arrives."""
     return int(conn.execute("SELECT coalesce(max(n), 0) FROM entries").fetchone()[0])
 
 
+def version(conn: sqlite3.Connection) -> str:
+    """Changes whenever anything in the directory may: an entry arrived, or the tables
+    were rebuilt (``p2pnet reindex``, a block or an unblock)."""
+    n, rebuilt = conn.execute(
+        "SELECT (SELECT coalesce(max(n), 0) FROM entries), "
+        "(SELECT value FROM meta WHERE key = 'directory_version')"
+    ).fetchone()
+    return f"{n}.{rebuilt or 0}"
+
+
 # Derived answers that cost a scan of the whole network, kept per connection and
-# recomputed when the log changed (last_n). The connection is held in the entry, so
+# recomputed when the directory changed (version). The connection is held in the entry, so
 # its id() cannot be reused by another connection while the entry lives. The costliest
 # (matching, the graph) are shared by every connection to the same database file.
-_memo: dict[tuple[int | str, str], tuple[sqlite3.Connection | None, int, Any]] = {}
+_memo: dict[tuple[int | str, str], tuple[sqlite3.Connection | None, str, Any]] = {}
 _memo_lock = threading.Lock()
 
 
@@ -106,7 +116,7 @@ def _db_file(conn: sqlite3.Connection) -> str:
 
 
 def _memoized(conn: sqlite3.Connection, name: str, compute: Any, *, shared: bool = False) -> Any:
-    n = last_n(conn)
+    n = version(conn)
     path = _db_file(conn) if shared else ""
     key: tuple[int | str, str] = (path, name) if path else (id(conn), name)
     owner = None if path else conn
@@ -580,6 +590,22 @@ def get_member(
     m["last_update"] = thai.iso_of_ms(m["updated_ts"])
     m["keys"] = keychain.member_keys(conn, member_id)
     m["recovery_claims"] = keychain.claims(conn, member=member_id)
+    # blocks other members chose to publish (signed block entries); a node's own block
+    # list is private and never shown here
+    m["blocked_by"] = [
+        {
+            "member": src,
+            "name": names.get(src, src[:12]),
+            "reason": reason,
+            "ts": ts,
+            "entry": entry,
+        }
+        for src, reason, ts, entry in conn.execute(
+            "SELECT src, reason, ts, entry FROM published_blocks WHERE dst = ? AND active = 1 "
+            "ORDER BY ts, src",
+            (member_id,),
+        )
+    ]
     return m
 
 

@@ -34,6 +34,7 @@ class Refusal(enum.StrEnum):
     MALFORMED = "malformed"
     UNSUPPORTED_VERSION = "unsupported-version"
     KEY_RETIRED = "key-retired"
+    BLOCKED = "blocked"  # the author is on this node's block list: not stored, not relayed
 
 
 class P2pnetError(Exception):

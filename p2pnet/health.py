@@ -183,7 +183,9 @@ def report(conn: sqlite3.Connection, *, now: int | None = None, months: int = 12
     # -- growth
     joined_month = Counter(_month(v["first_ts"]) for v in members.values())
     left_month = Counter(
-        _month(ts) for (ts,) in conn.execute("SELECT e.ts FROM entries e WHERE e.kind = 'leave' AND fork = 0")
+        _month(ts) for (ts,) in conn.execute(  # members' leaves (a blocked member's are hidden)
+            "SELECT e.ts FROM entries e WHERE e.kind = 'leave' AND fork = 0 "
+            "AND e.author IN (SELECT key FROM members)")
     )
     total, growth = 0, []
     for m in life:

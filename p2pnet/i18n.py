@@ -341,6 +341,39 @@ MESSAGES: dict[str, dict[str, str]] = {
     "member.export": {"th": "ข้อมูลนี้ในรูปแบบอื่น", "en": "This profile as data"},
     "member.thanks": {"th": "คำขอบคุณที่ได้รับ", "en": "Thanks received"},
     "member.requests": {"th": "คำขอความช่วยเหลือที่เกี่ยวข้อง", "en": "Help requests it takes part in"},
+    "member.blocked_by": {"th": "ถูกบล็อกโดย {member}", "en": "Blocked by {member}"},
+    "member.blocked_by.about": {
+        "th": "สมาชิกเหล่านี้ประกาศต่อเครือข่ายว่าโหนดของตนไม่เก็บ ไม่ส่งต่อ และไม่แสดงข้อมูลของสมาชิกนี้อีก",
+        "en": "These members announced to the network that their nodes no longer store, relay or show this member's entries.",
+    },
+    "block.done": {
+        "th": "บล็อก {name} แล้ว: ข้อมูลของสมาชิกนี้ถูกซ่อน และโหนดนี้จะไม่เก็บหรือส่งต่ออีก",
+        "en": "blocked {name}: its entries are hidden, and this node no longer stores or relays them",
+    },
+    "block.already": {
+        "th": "{name} ถูกบล็อกอยู่แล้ว ไม่มีอะไรต้องเปลี่ยน",
+        "en": "{name} is already blocked; nothing to change",
+    },
+    "block.purged": {
+        "th": "ลบข้อมูลของสมาชิกนี้ออกจากบันทึกแล้ว {n} รายการ",
+        "en": "deleted {n} of its entries from the log",
+    },
+    "block.published": {
+        "th": "ประกาศการบล็อกต่อเครือข่ายแล้ว (รายการที่ลงนาม {entry})",
+        "en": "published the block to the network (signed entry {entry})",
+    },
+    "block.private": {
+        "th": "การบล็อกนี้เป็นเรื่องภายในโหนดนี้ สมาชิกอื่นไม่เห็น",
+        "en": "this block is private to this node: other members do not see it",
+    },
+    "unblock.done": {
+        "th": "เลิกบล็อก {name} แล้ว: ข้อมูลที่ยังเก็บไว้จะแสดงอีกครั้ง ส่วนที่ลบไปจะได้รับคืนจากเพื่อนโหนด",
+        "en": "unblocked {name}: its entries held are shown again, purged ones come back from peers",
+    },
+    "unblock.published": {
+        "th": "ประกาศการเลิกบล็อกต่อเครือข่ายแล้ว (รายการที่ลงนาม {entry})",
+        "en": "published the unblock to the network (signed entry {entry})",
+    },
     "member.signed": {
         "th": "โปรไฟล์ลงนามโดย {member} เมื่อ {when}",
         "en": "Profile signed by {member} on {when}",

@@ -196,6 +196,13 @@ PATH_CLAIM = {
     "description": "Claim id or a unique prefix of it, or the lost member's id or name.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
+PATH_BLOCKED = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "A blocked member: id, unique id prefix, or the name it had when blocked.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
 PATH_ACTIVITY = {
     "name": "id",
     "in": "path",
@@ -237,7 +244,8 @@ COMMON_ERRORS = {
         "`unknown-province`)."
     ),
     "401": problem_response(
-        "The admin token is needed (always for writes; for reads when the API is not on loopback)."
+        "The admin token is needed (always for writes and the block list; for other reads when "
+        "the API is not on loopback)."
     ),
     "404": problem_response("Not found."),
     "405": problem_response("Method not allowed."),
@@ -442,6 +450,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "last_update",
                     "keys",
                     "recovery_claims",
+                    "blocked_by",
                 ],
                 "properties": {
                     "endorsed_by": {"type": "array", "items": ENDORSEMENT},
@@ -461,6 +470,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "keys": {"type": "array", "items": MEMBER_KEY,
                              "description": "The member's keys, first to current."},
                     "recovery_claims": {"type": "array", "items": ref("KeyClaim")},
+                    "blocked_by": {
+                        "type": "array",
+                        "description": "Blocks of this member that other members published "
+                        "(signed block entries). A node's own block list is never shown here.",
+                        "items": {
+                            "type": "object",
+                            "required": ["member", "name", "reason", "ts", "entry"],
+                            "properties": {"member": STR, "name": STR, "reason": STR, "ts": INT,
+                                           "entry": STR},
+                        },
+                    },
                 },
             },
         ]
@@ -900,6 +920,57 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {"option": {"type": "integer", "minimum": 0, "maximum": 9,
                                   "description": "Index of the chosen option."}},
     },
+    "BlockInput": {
+        "type": "object",
+        "required": ["member"],
+        "additionalProperties": False,
+        "properties": {
+            "member": {"type": "string", "minLength": 1, "maxLength": 200,
+                       "description": "The member to block: id, unique id prefix or unique name."},
+            "reason": {"type": "string", "maxLength": 1000},
+            "publish": {"type": "boolean", "default": False,
+                        "description": "Also write a signed, public `block` entry."},
+            "purge": {"type": "boolean", "default": False,
+                      "description": "Also delete the member's entries from this node's log."},
+        },
+    },
+    "BlockResult": {
+        "type": "object",
+        "required": ["member", "name", "changed", "purged", "published", "reindexed"],
+        "properties": {
+            "member": STR,
+            "name": STR,
+            "changed": {"type": "boolean",
+                        "description": "False when the member was already blocked and nothing "
+                        "more was asked."},
+            "purged": {"type": "integer", "description": "Entries deleted from the log now."},
+            "published": nullable({"type": "string", "description": "The block or unblock "
+                                   "entry written now."}),
+            "reindexed": {"type": "integer", "description": "Entries replayed into the directory."},
+        },
+    },
+    "BlockList": {
+        "type": "object",
+        "required": ["blocks"],
+        "properties": {
+            "blocks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["member", "name", "reason", "ts", "published", "purged", "held"],
+                    "properties": {
+                        "member": STR,
+                        "name": STR,
+                        "reason": STR,
+                        "ts": INT,
+                        "published": nullable(STR),
+                        "purged": {"type": "integer", "description": "Entries deleted."},
+                        "held": {"type": "integer", "description": "Entries held, hidden."},
+                    },
+                },
+            }
+        },
+    },
     "PeerInput": {
         "type": "object",
         "required": ["url"],
@@ -949,7 +1020,8 @@ def _write(path: str, summary: str, body: str, path_param: dict[str, Any] | None
 
 LIST = ["limit", "cursor", "lang"]
 # operation id -> method, path, summary, query parameter keys (PARAMETERS), path_param,
-# ok responses, body (schema name), write (needs the token), cache (ETag; default True)
+# ok responses, body (schema name), write (needs the token), admin (a read that needs the
+# token, even on loopback), cache (ETag; default True)
 OPERATIONS: dict[str, dict[str, Any]] = {
     "status": dict(
         method="get",
@@ -1244,6 +1316,38 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         write=True,
         ok={"200": _json(ref("WriteResult"), "Withdrawn (or there was none)", etag=False)},
     ),
+    "listBlocks": dict(
+        method="get",
+        path="/api/v1/blocks",
+        summary="This node's block list (private: the admin token is needed, even on loopback).",
+        params=[],
+        admin=True,
+        cache=False,
+        ok={"200": _json(ref("BlockList"), etag=False)},
+    ),
+    "addBlock": dict(
+        method="post",
+        path="/api/v1/blocks",
+        summary="Block a member: its entries are no longer stored, relayed or shown here; "
+        "optionally purge them and publish the block.",
+        params=[],
+        body="BlockInput",
+        write=True,
+        ok={
+            "201": _json(ref("BlockResult"), "Blocked", etag=False),
+            "200": _json(ref("BlockResult"), "Already blocked; nothing more to do", etag=False),
+        },
+    ),
+    "removeBlock": dict(
+        method="delete",
+        path="/api/v1/blocks/{id}",
+        summary="Unblock a member: its held entries are shown again, purged ones come back "
+        "by gossip; a published block is withdrawn with a signed unblock entry.",
+        params=[],
+        path_param=PATH_BLOCKED,
+        write=True,
+        ok={"200": _json(ref("BlockResult"), "Unblocked", etag=False)},
+    ),
 }
 
 
@@ -1272,7 +1376,7 @@ def _document() -> dict[str, Any]:
         }
         if op.get("body"):
             item["requestBody"] = _body(op["body"])
-        if op.get("write"):
+        if op.get("write") or op.get("admin"):
             item["security"] = [{"adminToken": []}]
         paths.setdefault(op["path"], {})[op["method"]] = item
     return {
@@ -1282,7 +1386,8 @@ def _document() -> dict[str, Any]:
             "version": API_VERSION,
             "description": (
                 "The directory of a p2pnet network as one member's node sees it. Reads need no "
-                "token on loopback; writes need the node's admin token (`Authorization: Bearer "
+                "token on loopback (but for the private block list); writes need the node's admin "
+                "token (`Authorization: Bearer "
                 "<admin.token>`). Errors are RFC 9457 problem details with a stable "
                 "`type` = `urn:p2pnet:problem:<code>`: "
                 + "; ".join(f"`{k}`: {v}" for k, v in PROBLEM_CODES.items())

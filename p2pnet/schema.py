@@ -237,6 +237,9 @@ SCHEMAS: dict[str, tuple[frozenset[str], dict[str, Check]]] = {
         {"member": key32, "last_good": integer(0, 2**53), "reason": text(1000)},
     ),
     "vouch": (frozenset({"claim"}), {"claim": key32, "note": text(1000)}),
+    # moderation: a node's block of a member, made public by the blocker (docs/operations.md)
+    "block": (frozenset({"member"}), {"member": key32, "reason": text(1000)}),
+    "unblock": (frozenset({"member"}), {"member": key32}),
 }
 
 KINDS = frozenset(SCHEMAS)

@@ -21,9 +21,9 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from . import derive, entries, ids, keychain, search
+from . import derive, entries, ids, keychain, schema, search
 from .entries import Entry
-from .errors import EntryNotFoundError, EntryRefusedError, Refusal
+from .errors import EntryNotFoundError, EntryRefusedError, MemberNotFoundError, Refusal
 from .identity import Identity
 
 migrations = Migrations("p2pnet")
@@ -117,6 +117,33 @@ def m004_keys(db: sqlite_utils.Database) -> None:
     derive.create_tables(db.conn)
 
 
+@migrations()
+def m005_blocks(db: sqlite_utils.Database) -> None:
+    """Moderation: this node's block list and how far peers showed blocked feeds go
+    (node-local, like peers and invites), and the derived table of published blocks."""
+    run_script(
+        db.conn,
+        """
+        CREATE TABLE blocks (
+            member TEXT PRIMARY KEY,            -- pm… id of the blocked member
+            name TEXT NOT NULL DEFAULT '',      -- its name when blocked (it is hidden since)
+            reason TEXT NOT NULL DEFAULT '',
+            ts INTEGER NOT NULL,
+            published TEXT,                     -- pe… id of the public block entry, or NULL
+            purged INTEGER NOT NULL DEFAULT 0   -- entries deleted from the log
+        );
+        CREATE TABLE block_tips (
+            author BLOB PRIMARY KEY,            -- a feed of a blocked member
+            member TEXT NOT NULL,
+            seq INTEGER NOT NULL,               -- the furthest entry seen, signature checked
+            head BLOB NOT NULL,
+            forked INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        """
+    )
+    derive.create_tables(db.conn)
+
+
 @dataclass
 class IngestReport:
     """What happened to each entry of a batch."""
@@ -125,6 +152,8 @@ class IngestReport:
     duplicates: int = 0
     forks: list[Entry] = field(default_factory=list)
     refused: list[tuple[int, Refusal, str]] = field(default_factory=list)  # (index, code, detail)
+    # entries of members this node blocked: not stored, and no fault of the peer that sent them
+    blocked: list[tuple[int, Refusal, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +161,52 @@ class IngestReport:
             "duplicates": self.duplicates,
             "forks": len(self.forks),
             "refused": [{"index": i, "code": str(c), "detail": d} for i, c, d in self.refused],
+            "blocked": len(self.blocked),
+        }
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """The members on this node's block list, read once per batch.
+
+    ``author in blocked`` is the one place that maps an entry's author key to the
+    member it belongs to (today a member has one key, and its id is that key).
+    """
+
+    members: frozenset[str] = frozenset()
+    keys: dict[bytes, str] = field(default_factory=dict)  # keys of members that changed keys
+
+    def member_of(self, author: bytes) -> str:
+        return self.keys.get(author) or ids.member(author)
+
+    def __contains__(self, author: object) -> bool:
+        if not self.members or not isinstance(author, bytes):
+            return False
+        return self.member_of(author) in self.members
+
+    def __bool__(self) -> bool:
+        return bool(self.members)
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What ``Store.block`` or ``Store.unblock`` did."""
+
+    member: str
+    name: str
+    changed: bool  # False: already blocked (block) with nothing more to do
+    purged: int = 0  # entries deleted from the log now
+    published: Entry | None = None  # the public block/unblock entry written now
+    reindexed: int = 0  # entries replayed into the directory tables
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "member": self.member,
+            "name": self.name,
+            "changed": self.changed,
+            "purged": self.purged,
+            "published": None if self.published is None else ids.entry(self.published.id),
+            "reindexed": self.reindexed,
         }
 
 
@@ -242,6 +317,13 @@ class Store:
 
     def append(self, who: Identity, kind: str, body: dict[str, Any], *, ts: int | None = None) -> Entry:
         """Sign and store the next entry of ``who``'s feed; safe across processes."""
+        with self.write():
+            entry = self._append(who, kind, body, ts=ts)
+            derive.index_dirty(self.conn)
+        return entry
+
+    def _append(self, who: Identity, kind: str, body: dict[str, Any], *, ts: int | None) -> Entry:
+        """``append`` inside the caller's write transaction."""
         network = self.network
         if network is None:
             raise EntryRefusedError(
@@ -249,21 +331,19 @@ class Store:
             )
         if kind == "network":
             raise EntryRefusedError(Refusal.BAD_FIELD, "a network entry can only be a genesis")
-        with self.write():
-            self._check_not_retired(who.public)
-            head = self.feed(who.public)
-            entry = entries.create(
-                who,
-                network=network,
-                seq=1 if head is None else head.seq + 1,
-                prev=None if head is None else head.head,
-                kind=kind,
-                body=body,
-                ts=ts,
-            )
-            entries.check_context(entry, network, entries.now_ms())
-            self._store(entry, fork=False)
-            derive.index_dirty(self.conn)
+        self._check_not_retired(who.public)
+        head = self.feed(who.public)
+        entry = entries.create(
+            who,
+            network=network,
+            seq=1 if head is None else head.seq + 1,
+            prev=None if head is None else head.head,
+            kind=kind,
+            body=body,
+            ts=ts,
+        )
+        entries.check_context(entry, network, entries.now_ms())
+        self._store(entry, fork=False)
         return entry
 
     def _check_not_retired(self, key: bytes) -> None:
@@ -289,12 +369,16 @@ class Store:
 
         Idempotent: an entry already held is counted as a duplicate. Entries
         may come in any order; each feed's are applied by seq. A refused entry
-        changes nothing; the others of the batch are still stored.
+        changes nothing; the others of the batch are still stored. Entries of
+        blocked members are counted apart (``report.blocked``) and not stored;
+        the furthest of them tells how far their feed goes (``summary``).
         """
         report = IngestReport()
         now = entries.now_ms() if now is None else now
         network = self.network
+        blocked = self.blocked_authors()
         parsed: list[tuple[int, Entry]] = []
+        held_back: list[Entry] = []
         for i, raw in enumerate(raws):
             try:
                 entry = entries.decode(raw)
@@ -305,8 +389,16 @@ class Store:
             except EntryRefusedError as exc:
                 report.refused.append((i, exc.code, exc.detail))
                 continue
+            if entry.author in blocked:
+                report.blocked.append((i, Refusal.BLOCKED, _blocked_detail(entry)))
+                held_back.append(entry)
+                continue
             parsed.append((i, entry))
+        tips = _tips(held_back, verify) if held_back else []
         if not parsed:
+            if tips:
+                with self.write():
+                    self._record_tips(tips, self.blocked_authors())
             return report
         known = self._known_ids([e.id for _, e in parsed])
         fresh = []
@@ -328,6 +420,13 @@ class Store:
                 )
         checked.sort(key=lambda p: (p[1].author, p[1].seq))
         with self.write():
+            now_blocked = self.blocked_authors()
+            if now_blocked != blocked:  # another process (the CLI) blocked someone meanwhile
+                for i, e in checked:
+                    if e.author in now_blocked:
+                        report.blocked.append((i, Refusal.BLOCKED, _blocked_detail(e)))
+                checked = [(i, e) for i, e in checked if e.author not in now_blocked]
+            self._record_tips(tips, now_blocked)
             heads: dict[bytes, FeedState | None] = {}
             for i, e in checked:
                 if e.author not in heads:
@@ -419,11 +518,18 @@ class Store:
             search.clear(self.conn)
         for _ in range(8):
             derive.clear(self.conn)
+            hidden = self.blocked_authors()  # blocked members stay out of the directory
             count = 0
-            rows = self.conn.execute("SELECT raw FROM entries WHERE fork = 0 ORDER BY author, seq")
+            rows = self.conn.execute(
+                "SELECT author, raw FROM entries WHERE fork = 0 ORDER BY author, seq"
+            )
             while chunk := rows.fetchmany(1000):
-                derive.apply_batch(self.conn, [entries.decode(raw, trusted=True) for (raw,) in chunk])
-                count += len(chunk)
+                batch = [entries.decode(raw, trusted=True) for a, raw in chunk if a not in hidden]
+                derive.apply_batch(self.conn, batch)
+                count += len(batch)
+                if hidden:
+                    derive.apply_key_entries(self.conn, [
+                        entries.decode(raw, trusted=True) for a, raw in chunk if a in hidden])  # fmt: skip
             links = keychain.compute_links(self.conn) if keychain.relevant(self.conn) else {}
             settled = links == derive.load_links(self.conn)
             keychain.store_links(self.conn, links)
@@ -439,6 +545,7 @@ class Store:
             ).fetchall():
                 search.remove_doc(self.conn, doc_id)
         derive.index_dirty(self.conn)
+        self._bump("directory_version")
         return count
 
     def index_pending(self, limit: int = -1) -> int:
@@ -521,10 +628,219 @@ class Store:
     # -- derived state --------------------------------------------------------
 
     def reindex(self) -> int:
-        """Rebuild every derived table from the log; returns entries replayed."""
+        """Rebuild every derived table from the log; returns entries replayed.
+
+        Entries of blocked members stay out of the directory (they are hidden).
+        """
         with self.write():
             self.conn.execute("DELETE FROM member_keys")
             return self._rederive()
+
+    def _show(self, member: str) -> int:
+        """Fold an unblocked member's entries held into the directory. The tables do not
+        depend on the order entries arrive in, so this equals a replay of the whole log."""
+        one = self.blocked_authors(only=member)
+        count = 0
+        for f in [f for f in self.feeds() if f.author in one]:
+            after = 0
+            while batch := [entries.decode(raw, trusted=True)
+                            for raw in self.feed_raw(f.author, after, 1000)]:  # fmt: skip
+                derive.apply_batch(self.conn, batch)
+                count += len(batch)
+                after = batch[-1].seq
+            if f.forked:
+                derive.mark_forked(self.conn, f.author)
+        self._maintain_links()
+        derive.index_dirty(self.conn)
+        self._bump("directory_version")
+        return count
+
+    def _bump(self, key: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, 1) "
+            "ON CONFLICT(key) DO UPDATE SET value = value + 1",
+            (key,),
+        )
+
+    # -- block list -------------------------------------------------------------
+
+    def blocked_authors(self, *, only: str | None = None) -> Blocked:
+        """The members this node blocked: ``author in store.blocked_authors()``; any key of
+        a member that changed keys counts as the member's. ``only``: just that member."""
+        members = (frozenset({only}) if only is not None else
+                   frozenset(r[0] for r in self.conn.execute("SELECT member FROM blocks")))  # fmt: skip
+        if not members:
+            return Blocked()
+        keys = {k: m for k, m in self.conn.execute(
+            "SELECT key, member FROM member_keys UNION ALL SELECT author, member FROM block_tips")}  # fmt: skip
+        return Blocked(members, keys)
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """This node's block list (private: never sent to peers), newest first."""
+        out = []
+        rows = self.conn.execute(
+            "SELECT member, name, reason, ts, published, purged FROM blocks "
+            "ORDER BY ts DESC, member"
+        ).fetchall()
+        for member, name, reason, ts, published, purged in rows:
+            key = ids.from_text(ids.MEMBER, member)
+            held = self.conn.execute(
+                "SELECT count(*) FROM entries WHERE author = ?", (key,)
+            ).fetchone()[0]
+            out.append({"member": member, "name": name, "reason": reason, "ts": ts,
+                        "published": published, "purged": purged, "held": held})  # fmt: skip
+        return out
+
+    def block(
+        self, member: str, who: Identity, *, reason: str = "", publish: bool = False,
+        purge: bool = False, ts: int | None = None,
+    ) -> BlockResult:  # fmt: skip
+        """Block ``member`` (a pm… id): its entries are no longer stored, relayed or shown.
+
+        ``purge`` also deletes its entries (and fork proofs) from the log; ``publish``
+        writes a signed ``block`` entry in ``who``'s feed. One transaction: the block,
+        the purge, the published entry and the rebuilt directory happen together or not at all.
+        Blocking a member again adds what was not done yet (a purge, a publication).
+        """
+        key = ids.from_text(ids.MEMBER, member)
+        reason = reason.strip()
+        schema.validate_body("block", {"member": key, "reason": reason})
+        if key == who.public:
+            raise schema.bad("member", "a node cannot block its own member")
+        with self.write():
+            if key == self._founder():
+                raise schema.bad(
+                    "member",
+                    "the network's founder cannot be blocked: its genesis entry is the charter "
+                    "and admission starts from it",
+                )
+            row = self.conn.execute(
+                "SELECT name, reason, published FROM blocks WHERE member = ?", (member,)
+            ).fetchone()
+            new_reason = row is not None and bool(reason) and reason != row[1]
+            if row is None:
+                found = self.conn.execute(
+                    "SELECT name_th, name_en FROM members WHERE id = ?", (member,)
+                ).fetchone()
+                name = (found and (found[0] or found[1])) or ""
+                self.conn.execute(
+                    "INSERT INTO blocks(member, name, reason, ts) VALUES (?,?,?,?)",
+                    (member, name, reason, entries.now_ms() if ts is None else ts),
+                )
+            else:
+                name = row[0]
+                if new_reason:
+                    self.conn.execute(
+                        "UPDATE blocks SET reason = ? WHERE member = ?", (reason, member)
+                    )
+                reason = reason or row[1]
+            blocked = self.blocked_authors()
+            purged = self._purge(member, blocked) if purge else 0
+            published = None
+            if publish and (row is None or row[2] is None):
+                body: dict[str, Any] = {"member": key, **({"reason": reason} if reason else {})}
+                published = self._append(who, "block", body, ts=ts)
+                self.conn.execute(
+                    "UPDATE blocks SET published = ? WHERE member = ?",
+                    (ids.entry(published.id), member),
+                )
+            rebuild = row is None or bool(purged) or published is not None
+            reindexed = 0
+            if rebuild:
+                self._bump("summary_version")
+                reindexed = self._rederive(keep_search=True)
+        return BlockResult(member, name, rebuild or new_reason, purged, published, reindexed)
+
+    def unblock(self, member: str, who: Identity, *, ts: int | None = None) -> BlockResult:
+        """Take ``member`` off the block list: its entries held are shown again, purged ones
+        come back from peers by gossip; a published block is withdrawn by an ``unblock`` entry."""
+        with self.write():
+            row = self.conn.execute(
+                "SELECT name, published FROM blocks WHERE member = ?", (member,)
+            ).fetchone()
+            if row is None:
+                raise MemberNotFoundError(f"{member} is not blocked on this node")
+            self.conn.execute("DELETE FROM blocks WHERE member = ?", (member,))
+            self.conn.execute("DELETE FROM block_tips WHERE member = ?", (member,))
+            published = None
+            if row[1] is not None:
+                key = ids.from_text(ids.MEMBER, member)
+                published = self._append(who, "unblock", {"member": key}, ts=ts)
+            self._bump("summary_version")
+            reindexed = self._show(member)
+        return BlockResult(member, row[0], True, 0, published, reindexed)
+
+    def _founder(self) -> bytes | None:
+        network = self.network
+        if network is None:
+            return None
+        row = self.conn.execute("SELECT author FROM entries WHERE id = ?", (network,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _purge(self, member: str, blocked: Blocked) -> int:
+        """Delete a blocked member's entries and fork proofs; remember how far its feeds went."""
+        one = self.blocked_authors(only=member)
+        feeds = [f for f in self.feeds() if f.author in one]
+        self._record_tips(feeds, blocked)
+        deleted = 0
+        for f in feeds:
+            gone = self.conn.execute("DELETE FROM entries WHERE author = ?", (f.author,))
+            deleted += gone.rowcount
+            self.conn.execute("DELETE FROM feeds WHERE author = ?", (f.author,))
+        if deleted:
+            self.conn.execute(
+                "UPDATE blocks SET purged = purged + ? WHERE member = ?", (deleted, member)
+            )
+        return deleted
+
+    def _record_tips(self, tips: Iterable[FeedState], blocked: Blocked) -> None:
+        """Remember the furthest entry seen of blocked members' feeds (see ``summary``)."""
+        rows = [(t.author, blocked.member_of(t.author), t.seq, t.head, int(t.forked))
+                for t in tips if t.author in blocked]  # fmt: skip
+        if not rows:
+            return
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT INTO block_tips(author, member, seq, head, forked) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(author) DO UPDATE SET "
+            "head = CASE WHEN excluded.seq > block_tips.seq "
+            "THEN excluded.head ELSE block_tips.head END, "
+            "seq = max(block_tips.seq, excluded.seq), "
+            "forked = max(block_tips.forked, excluded.forked) "
+            "WHERE excluded.seq > block_tips.seq OR excluded.forked > block_tips.forked",
+            rows,
+        )
+        if self.conn.total_changes != before:
+            self._bump("summary_version")
+
+    def summary(self) -> list[FeedState]:
+        """The feed summary this node reconciles with (``sync.reconcile``), by author.
+
+        Its feeds, except that a blocked member's feed shows the furthest entry this
+        node saw of it (signature checked) when that is further than what it holds: a
+        peer holding the feed then sees nothing to send, and the two stay in sync at
+        the usual idle cost instead of offering the blocked entries every round.
+        """
+        feeds = self.feeds()
+        tips = {
+            a: FeedState(a, seq, head, bool(forked))
+            for a, seq, head, forked in self.conn.execute(
+                "SELECT author, seq, head, forked FROM block_tips"
+            )
+        }
+        if not tips:
+            return feeds
+        out = []
+        for f in feeds:
+            t = tips.pop(f.author, None)
+            out.append(f if t is None or t.seq <= f.seq else t)
+        out.extend(tips.values())
+        out.sort(key=lambda f: f.author)
+        return out
+
+    def summary_key(self) -> tuple[int, int]:
+        """Changes whenever ``summary`` may: (last arrival, block list changes)."""
+        return self.last_n(), int(self.get_meta("summary_version", 0))
 
     def charter(self) -> dict[str, Any] | None:
         raw = self.get_meta("charter")
@@ -532,3 +848,28 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _blocked_detail(e: Entry) -> str:
+    return f"{e.entry_id}: its author {ids.member(e.author)} is blocked on this node"
+
+
+def _tips(held_back: list[Entry], verify: Verify) -> list[FeedState]:
+    """How far blocked members' feeds go, from entries peers sent: per feed, the entry of
+    the highest seq, and whether two entries share a seq (a fork). Only signed entries
+    count, so a peer cannot make this node misreport a feed it does not hold."""
+    by_feed: dict[bytes, dict[int, dict[bytes, Entry]]] = {}
+    for e in held_back:
+        by_feed.setdefault(e.author, {}).setdefault(e.seq, {})[e.id] = e
+    picks: list[tuple[Entry, list[Entry]]] = []
+    for seqs in by_feed.values():
+        top = next(iter(seqs[max(seqs)].values()))
+        pair = next((list(v.values())[:2] for v in seqs.values() if len(v) > 1), [])
+        picks.append((top, pair))
+    wanted = list({e.id: e for top, pair in picks for e in (top, *pair)}.values())
+    ok = {e.id for e, good in zip(wanted, verify(wanted), strict=True) if good}
+    return [
+        FeedState(top.author, top.seq, top.id, len(pair) == 2 and all(e.id in ok for e in pair))
+        for top, pair in picks
+        if top.id in ok
+    ]

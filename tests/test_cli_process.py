@@ -274,3 +274,67 @@ def test_invite_while_stopped_needs_public_url_and_status_offline(tmp_path):
         assert token.startswith("p2pnet-invite-")
     finally:
         assert node.stop() == 0
+
+
+def test_a_restored_older_store_catches_up_before_publishing_its_url(tmp_path):
+    """`run --public-url` signs a profile with the URL; on a store restored from an older
+    backup it must first fetch the member's own newer entries, or it forks its own feed."""
+    import shutil
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    p2p(a, "init", "--name", "ชมรมผู้สูงอายุบ้านดอนแก้ว")
+    p2p(b, "init", "--name", "โรงเรียนบ้านดอนแก้ว")
+    p2p(a, "network", "create", "--name", "เครือข่ายดอนแก้ว", "--kind", "natural")
+    with socket.socket() as sock:  # A keeps its port across a restart, as a real node does
+        sock.bind(("127.0.0.1", 0))
+        a_listen = f"127.0.0.1:{sock.getsockname()[1]}"
+    node_a = NodeProcess(a, "--listen", a_listen)
+    wait_until(node_a.ready, "A to start")
+    nodes = [node_a]
+    try:
+        (node_b,) = start(b)
+        nodes.append(node_b)
+        p2p(b, "join", p2p(a, "invite").stdout.strip())
+        assert node_b.stop() == 0
+        nodes.remove(node_b)
+        backup = tmp_path / "backup.sqlite3"
+        p2p(b, "backup", str(tmp_path / "bk"))
+        shutil.copy(tmp_path / "bk" / "node.sqlite3", backup)
+        old_seq = query(b, "status")["own_seq"]
+        for title in ("ประชุมครูและผู้ปกครอง", "กีฬาสีชุมชน"):
+            p2p(b, "activity", "add", title, "--kind", "meeting", "--date", "2569-02-01")
+        (node_b,) = start(b)
+        nodes.append(node_b)
+        me = query(b, "status")["member"]
+        newest = query(b, "status")["own_seq"]
+        wait_until(lambda: next(m for m in query(a, "members") if m["id"] == me)["entries"] == newest,
+                   "B's new entries to reach A")  # fmt: skip
+        assert node_b.stop() == 0 and node_a.stop() == 0
+        nodes.clear()
+        # the disk is lost; the older backup comes back, and the node starts with a new URL
+        # while its only peer is down: it must wait for it rather than write at once
+        for suffix in ("", "-wal", "-shm"):
+            (b / f"node.sqlite3{suffix}").unlink(missing_ok=True)
+        shutil.copy(backup, b / "node.sqlite3")
+        assert query(b, "status")["own_seq"] == old_seq < newest
+        node_b = NodeProcess(b, "--public-url", "http://127.0.0.1:9")
+        nodes.append(node_b)
+        wait_until(node_b.ready, "B to start again")
+        time.sleep(2)  # B runs, A is still down
+        assert query(b, "status")["own_seq"] == old_seq  # nothing written yet
+        node_a = NodeProcess(a, "--listen", a_listen)
+        nodes.append(node_a)
+        wait_until(node_a.ready, "A to start again")
+
+        def published() -> bool:
+            m = query(b, "show", me)
+            return "http://127.0.0.1:9" in m.get("endpoints", [])
+
+        wait_until(published, "B to publish its URL")
+        assert query(b, "status")["own_seq"] == newest + 1
+        assert not query(b, "show", me)["forked"]
+        wait_until(lambda: query(a, "show", me)["entries"] == newest + 1, "the profile to reach A")
+        assert not query(a, "show", me)["forked"]
+    finally:
+        for n in nodes:
+            n.stop()

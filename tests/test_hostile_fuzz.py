@@ -238,7 +238,8 @@ def send_peer(
         return
     report = msgpack.unpackb(resp.content)
     n = entries_sent if entries_sent is not None else len(msgpack.unpackb(body)["entries"])
-    if report["accepted"] + report["duplicates"] + report["forks"] + len(report["refused"]) != n:
+    counted = report["accepted"] + report["duplicates"] + report["forks"] + report.get("blocked", 0)
+    if counted + len(report["refused"]) != n:
         tally.bad_problems += 1
         tally.fail(f"push report does not add up to {n} entries: {report}", repr(body[:200]))
 

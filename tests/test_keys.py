@@ -252,3 +252,24 @@ def test_same_directory_in_any_arrival_order(store, founder, tmp_path, reliabili
                 held=not differ and not refused, tried=30, differing_orders=len(differ),
                 refused=refused, entries=len(raws), entries_lost=0)  # fmt: skip
     assert not refused and not differ, f"arrival orders {differ} give another directory"
+
+
+@pytest.mark.parametrize("purge", [False, True])
+def test_a_block_covers_every_key_of_the_member(store, founder, purge):
+    """Blocked after its hand-over was held here: the later key is blocked with the first."""
+    old, new = Identity.generate(), Identity.generate()
+    store.append(old, "profile", {"name_th": "ร้านขายตรง"})
+    rotate(store, old, new)
+    first = store.append(new, "activity", {"title": "ขายของ", "kind": "other", "date": "2026-05-01"})
+    store.block(old.member_id, founder, purge=purge)
+    later = entries.create(new, network=store.network, seq=2, prev=first.id, kind="profile",
+                           body={"name_th": "ชื่อใหม่"})  # fmt: skip
+    report = store.ingest([later.raw])
+    assert len(report.blocked) == 1 and not report.accepted
+    held = {r[0] for r in store.conn.execute("SELECT id FROM members")}
+    assert old.member_id not in held and new.member_id not in held
+    assert (store.feed(new.public) is None) == purge  # a purge deletes the new key's feed too
+    store.unblock(old.member_id, founder)
+    if not purge:  # the hidden entries come back under the one member
+        assert name_of(store, old.member_id) == "ร้านขายตรง"
+        assert directory.resolve_member(store.conn, new.member_id) == old.member_id

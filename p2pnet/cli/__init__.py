@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from . import backup, doctor, invite, keys, maintenance, node, peers, query, setup, together, write
+from . import backup, block, doctor, invite, keys, maintenance, node, peers, query, setup, together, write
 from .app import App
 from .output import P2pnetGroup
 
@@ -41,7 +41,7 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = App(ctx, home)
 
 
-for _module in (setup, keys, node, invite, write, query, peers, together, maintenance, doctor, backup):
+for _module in (setup, keys, node, invite, write, query, peers, together, block, maintenance, doctor, backup):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

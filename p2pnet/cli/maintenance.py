@@ -194,7 +194,9 @@ def bundle_import(app: App, file: Path, as_json: bool) -> None:
             click.echo(f"this node is now in network {ids.network(report.header.network)}")
         click.echo(
             f"{report.accepted} new, {report.duplicates} already here, {report.forks} fork proofs, "
-            f"{len(report.refused)} refused, of {report.read} entries in {file}"
+            f"{len(report.refused)} refused, "
+            + (f"{report.blocked} of blocked members left out, " if report.blocked else "")
+            + f"of {report.read} entries in {file}"
         )
     if report.damage:
         raise CliError(report.damage, EXIT_REFUSED)

@@ -146,6 +146,13 @@ def run(
                 log.info("member %s in network %s", who.member_id, ids.network(network))
                 if config.public_url and node.ctx is not None:
                     url = config.public_url
+                    # A store restored from an older backup may lack this member's latest
+                    # entries: writing before the first sync with a known peer would fork
+                    # the feed. Wait for one (a node with no peers has nothing to wait for).
+                    ctx = node.ctx
+                    known = await ctx.store.call(lambda s: len(peers.all_peers(s)))
+                    while known and ctx.gossiper is not None and not ctx.gossiper.stats.last_sync_ts:
+                        await asyncio.sleep(0.5)
                     try:
                         if await node.ctx.store.call(lambda s: _publish_endpoint(s, who, url)):
                             node.ctx.local_write()

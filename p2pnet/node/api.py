@@ -45,6 +45,7 @@ from .. import (
     health,
     ids,
     keychain,
+    moderation,
     openapi,
     peers,
     provinces,
@@ -158,8 +159,9 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
         )  # no such route or method: say so (404, 405), even unauthenticated
     ctx = request.app[context_key]
     write = request.method not in ("GET", "HEAD", "OPTIONS")
+    private = openapi.OPERATIONS.get(_op_id(request) or "", {}).get("admin", False)
     host, _ = split_hostport(ctx.config.api, "api")
-    if write or not (is_loopback(host) or ctx.config.open_api):
+    if write or private or not (is_loopback(host) or ctx.config.open_api):
         given = request.headers.get("Authorization", "")
         expected = f"Bearer {ctx.admin_token}"
         if not hmac.compare_digest(given.encode(), expected.encode()):
@@ -241,7 +243,7 @@ async def etag_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if op_id == "openapi":
         version = "openapi-" + openapi.API_VERSION
     else:
-        version = str(await read(request, directory.last_n))
+        version = await read(request, directory.version)
     basis = "\n".join([version, str(request.rel_url), wants_lang(request)])
     etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
     inm = request.headers.get("If-None-Match")
@@ -1075,6 +1077,59 @@ async def handle_unendorse(request: web.Request) -> web.Response:
     return respond({"entry": entry, "seq": seq, "member": m}, lang=wants_lang(request))
 
 
+# --------------------------------------------------------------------------- block list
+async def handle_blocks(request: web.Request) -> web.Response:
+    """This node's block list: private, so it needs the admin token even on loopback."""
+    params(request, "listBlocks")
+    ctx = request.app[context_key]
+    return respond({"blocks": await ctx.store.call(lambda s: s.blocks())})
+
+
+async def handle_add_block(request: web.Request) -> web.Response:
+    params(request, "addBlock")
+    given = await _json_body(request)
+    extra = set(given) - {"member", "reason", "publish", "purge"}
+    if extra:
+        raise _bad_field(sorted(extra)[0], "is not a field of a block")
+    ref = _text_field(given, "member")
+    reason = given.get("reason", "")
+    if not isinstance(reason, str):
+        raise _bad_field("reason", "must be text")
+    flags = {k: given.get(k, False) for k in ("publish", "purge")}
+    for k, v in flags.items():
+        if not isinstance(v, bool):
+            raise _bad_field(k, "must be true or false")
+    ctx = request.app[context_key]
+
+    def block(s):  # type: ignore[no-untyped-def]
+        if s.network is None:
+            raise Problem(409, "no-network", "this node has not founded or joined a network yet")
+        try:
+            mid = moderation.resolve(s.conn, ref)
+        except MemberNotFoundError as exc:
+            raise _bad_field("member", str(exc)) from None
+        return s.block(mid, ctx.identity, reason=reason, **flags)
+
+    result = await ctx.store.call(block)
+    if result.published is not None:
+        ctx.local_write()
+    return respond(result.as_dict(), status=201 if result.changed else 200)
+
+
+async def handle_remove_block(request: web.Request) -> web.Response:
+    params(request, "removeBlock")
+    ref = request.match_info["id"]
+    ctx = request.app[context_key]
+
+    def unblock(s):  # type: ignore[no-untyped-def]
+        return s.unblock(moderation.resolve_blocked(s.conn, ref), ctx.identity)
+
+    result = await ctx.store.call(unblock)
+    if result.published is not None:
+        ctx.local_write()
+    return respond(result.as_dict())
+
+
 # --------------------------------------------------------------------------- the app
 HANDLERS: dict[str, Handler] = {
     "status": handle_status,
@@ -1118,6 +1173,9 @@ HANDLERS: dict[str, Handler] = {
     "patchProfile": handle_patch_profile,
     "endorse": handle_endorse,
     "unendorse": handle_unendorse,
+    "listBlocks": handle_blocks,
+    "addBlock": handle_add_block,
+    "removeBlock": handle_remove_block,
 }
 # Every endpoint, in matching order (the .jsonld route before the plain member route).
 ROUTES = [

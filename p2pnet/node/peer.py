@@ -128,6 +128,7 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
     assert isinstance(req, messages.FetchRequest)
     _check_network(ctx.network, req.network)
     cap = min(req.max_bytes or FETCH_CAP, FETCH_CAP)
+    blocked = await ctx.store.call(lambda s: s.blocked_authors())  # never relayed
     resp = web.StreamResponse(headers={"Content-Type": messages.ENTRIES_TYPE})
     await resp.prepare(request)
     out = SendDeadline(request, resp)
@@ -135,11 +136,15 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
     count = 0
     try:
         for author in req.proofs:
+            if author in blocked:
+                continue
             proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
             for raw in proofs:
                 await out.write(messages.frame(raw))
                 sent += len(raw)
         for author, after in req.want:
+            if author in blocked:
+                continue
             while sent < cap:
                 batch = await ctx.store.call(
                     lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
@@ -202,8 +207,10 @@ async def handle_join(request: web.Request) -> web.Response:
             raise Problem(403, "invite-refused", "this invite expired")
         _check_newcomer_feed(s, newcomer, raws)
         report = s.ingest(raws)
-        if report.refused:  # a guard: _check_newcomer_feed has refused such a batch already
-            i, code, detail = report.refused[0]
+        # a guard: _check_newcomer_feed refused a bad batch already, and a blocked
+        # newcomer's entries are all refused here (one author), none stored
+        if report.refused or report.blocked:
+            i, code, detail = (report.refused or report.blocked)[0]
             raise Problem(422, str(code), f"the newcomer's entry {i} was refused: {detail}")
         with s.write():
             s.conn.execute(

@@ -57,16 +57,16 @@ class NodeContext:
     entry_bytes_in: int = 0  # signed bytes received from peers, duplicates included
     entries_in_total: int = 0
     _dirty: asyncio.Event = field(default_factory=asyncio.Event)
-    _feeds_cache: tuple[int, list[FeedState]] | None = None
+    _feeds_cache: tuple[tuple[int, int], list[FeedState]] | None = None
 
     async def feeds(self) -> list[FeedState]:
-        """Every feed's summary, cached until the log changes."""
+        """Every feed's summary (``Store.summary``), cached until the log or block list changes."""
 
-        def load(s: Store) -> tuple[int, list[FeedState]]:
-            n = s.last_n()
-            if self._feeds_cache is not None and self._feeds_cache[0] == n:
+        def load(s: Store) -> tuple[tuple[int, int], list[FeedState]]:
+            key = s.summary_key()
+            if self._feeds_cache is not None and self._feeds_cache[0] == key:
                 return self._feeds_cache
-            return n, s.feeds()
+            return key, s.summary()
 
         self._feeds_cache = await self.store.call(load)
         return self._feeds_cache[1]
@@ -91,6 +91,10 @@ class NodeContext:
         self.entries_in_total += len(raws)
         if report.accepted or report.forks:
             self.index_soon()
+        if report.blocked:
+            log.info(
+                "left out %d entries of blocked members from %s", len(report.blocked), source[:40]
+            )
         for i, code, detail in report.refused[:5]:
             log.info("refused entry %d from %s: %s (%s)", i, source[:40], detail, code)
         if len(report.refused) > 5:

@@ -83,7 +83,7 @@ class Website:
 
     def __init__(self) -> None:
         self.env = make_env()
-        self._maps: dict[tuple[int, str], tuple[netmap.NetMap, dict[str, str]]] = {}
+        self._maps: dict[tuple[str, str], tuple[netmap.NetMap, dict[str, str]]] = {}
         self._lock = threading.Lock()
         try:
             self.version = str(int(max(p.stat().st_mtime for p in STATIC_DIR.iterdir())))
@@ -94,7 +94,7 @@ class Website:
         self, conn: sqlite3.Connection, lang: str, own: str
     ) -> tuple[netmap.NetMap, dict[str, str]]:
         """The map in ``lang`` (names differ), laid out once per state of the log."""
-        key = (directory.last_n(conn), lang)
+        key = (directory.version(conn), lang)
         with self._lock:
             hit = self._maps.get(key)
         if hit is not None:
@@ -224,8 +224,9 @@ def request_lang(request: web.Request) -> tuple[str, bool]:
 def _common(conn: sqlite3.Connection, own: str, lang: str) -> dict[str, Any]:
     """What every page shows: the network's name, this node's member, the latest entry."""
     charter = directory.charter(conn) or {}
-    latest = conn.execute(
-        "SELECT author, ts FROM entries WHERE fork = 0 ORDER BY n DESC LIMIT 1"
+    latest = conn.execute(  # of a member the directory shows (not one this node blocked)
+        "SELECT author, ts FROM entries WHERE fork = 0 AND author IN (SELECT key FROM members) "
+        "ORDER BY n DESC LIMIT 1"
     ).fetchone()
     held = directory.last_n(conn)
     members = conn.execute("SELECT count(*) FROM members").fetchone()[0]

@@ -211,7 +211,10 @@ class Gossiper:
             result.round_trips += 1
             diff.merge_answer(mine, ans)
             ranges = diff.next_ranges
-        if diff.want or diff.proofs_want:
+        blocked = await self.call(lambda s: s.blocked_authors())
+        if blocked:
+            diff.leave_out(blocked)
+        if diff.want or diff.proofs_want or diff.tips_want:
             await self._fetch(url, network, diff, result)
         if diff.give or diff.proofs_give:
             await self._push(url, network, diff, result)
@@ -223,14 +226,15 @@ class Gossiper:
         """Stream what we lack, ingesting batches while later ones are on the wire."""
         want = dict(diff.want)
         proofs = sorted(diff.proofs_want)
+        tips = dict(diff.tips_want)  # asked once: the furthest entry of each blocked feed
 
         async def collect(task: asyncio.Task[IngestReport]) -> None:
             report = await task
             result.received += len(report.accepted) + len(report.forks)
             result.refused += len(report.refused)
 
-        while want or proofs:
-            req = FetchRequest(network, sorted(want.items()), proofs, FETCH_BYTES)
+        while want or proofs or tips:
+            req = FetchRequest(network, sorted({**want, **tips}.items()), proofs, FETCH_BYTES)
             # up to two batches in flight: one verifying in the workers while
             # the one before it is written; each is written after its predecessor
             inflight: collections.deque[asyncio.Task[IngestReport]] = collections.deque()
@@ -245,7 +249,7 @@ class Gossiper:
             finally:
                 while inflight:
                     await collect(inflight.popleft())
-            proofs = []
+            proofs, tips = [], {}
             authors = list(want)
             heads = await self.call(lambda s, wanted=authors: {a: s.feed(a) for a in wanted})
             progress = 0

@@ -78,7 +78,7 @@ async def join(
         return report
 
     async def feeds() -> list[FeedState]:
-        return await db.call(lambda s: s.feeds())
+        return await db.call(lambda s: s.summary())
 
     try:
         async with aiohttp.ClientSession(timeout=DEFAULT_TIMEOUT) as session:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 from ..store import FeedState
@@ -139,6 +139,18 @@ class Diff:
     proofs_want: set[bytes] = field(default_factory=set)  # forks the peer knows of and we don't
     proofs_give: set[bytes] = field(default_factory=set)
     next_ranges: list[Range] = field(default_factory=list)
+    tips_want: dict[bytes, int] = field(default_factory=dict)  # blocked feed -> fetch after seq
+
+    def leave_out(self, blocked: Container[bytes]) -> None:
+        """Feeds of members this node blocked: never fetched whole, never sent. Only
+        the furthest entry of one the peer is ahead on is asked for: refused on arrival,
+        it tells how far that feed goes (``Store.summary``), so the two nodes settle."""
+        for author in [a for a in self.want if a in blocked]:
+            del self.want[author]
+            self.tips_want[author] = self.target.pop(author) - 1
+        for author in [a for a in self.give if a in blocked]:
+            del self.give[author]
+        self.proofs_give = {a for a in self.proofs_give if a not in blocked}
 
     def merge_rows(
         self, mine: Sequence[FeedState], lo: int, hi: int, rows: Sequence[FeedState],
