@@ -129,16 +129,20 @@ class CountingProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, up: bool) -> None:
         try:
             while data := await reader.read(1 << 16):
-                if up:
-                    self.up += len(data)
-                else:
-                    self.down += len(data)
+                self.passed(data, up, reader)
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
+
+    def passed(self, data: bytes, up: bool, source: asyncio.StreamReader) -> None:
+        """Called with every chunk that crosses; ``source`` is the side it was read from."""
+        if up:
+            self.up += len(data)
+        else:
+            self.down += len(data)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         r2, w2 = await asyncio.open_connection(*self.target)

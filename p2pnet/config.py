@@ -31,6 +31,11 @@ DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_BATCH = 2000
 DEFAULT_RATE_PER_MINUTE = 600
 DEFAULT_REPLAY_WINDOW = 300.0
+# Slow clients (docs/protocol.md, section 8): longer than aiohttp clients' 15 s keep-alive,
+# so a peer never reuses a connection the node is closing; 8 MiB in 60 s needs ~1.1 Mbit/s.
+DEFAULT_IDLE_TIMEOUT = 20.0
+DEFAULT_BODY_TIMEOUT = 60.0
+DEFAULT_MAX_CONNECTIONS_PER_IP = 128
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +51,9 @@ class NodeConfig:
     max_batch: int = DEFAULT_MAX_BATCH
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE
     replay_window: float = DEFAULT_REPLAY_WINDOW
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # s to send a request head, and idle between requests
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # s for a request body to arrive in full
+    max_connections_per_ip: int = DEFAULT_MAX_CONNECTIONS_PER_IP  # open at once, per listener
     open_api: bool = False  # serve reads without the token on a non-loopback API address
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; none by default
     verify_workers: int = 0  # processes that verify signatures in big catch-ups; 0: one per core
@@ -173,8 +181,9 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config") -> NodeCon
     config = NodeConfig(**values)
     split_hostport(config.listen, "listen")
     split_hostport(config.api, "api")
-    if config.gossip_interval <= 0:
-        raise ConfigError(f"{source}: gossip_interval must be positive")
+    for name in ("gossip_interval", "idle_timeout", "body_timeout", "max_connections_per_ip"):
+        if getattr(config, name) <= 0:
+            raise ConfigError(f"{source}: {name} must be positive")
     return config
 
 

@@ -56,6 +56,7 @@ from ..config import split_hostport
 from ..entries import now_ms
 from ..errors import EntryNotFoundError, EntryRefusedError, MemberNotFoundError, Refusal
 from .keys import context_key, max_body_key
+from .limits import read_body_middleware
 from .problems import Problem, problem_middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -388,7 +389,7 @@ async def handle_add_peer(request: web.Request) -> web.Response:
     try:
         body = await request.json()
         url = body["url"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
         raise Problem(400, "bad-request", 'send {"url": "http://host:port"}') from None
     if not isinstance(url, str):
         raise Problem(
@@ -854,7 +855,7 @@ async def handle_activities_csv(request: web.Request) -> web.StreamResponse:
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise Problem(400, "bad-request", "the request body must be a JSON object") from None
     if not isinstance(body, dict):
         raise Problem(400, "bad-request", "the request body must be a JSON object")
@@ -992,7 +993,7 @@ async def handle_add_activity(request: web.Request) -> web.Response:
 async def handle_confirm(request: web.Request) -> web.Response:
     params(request, "confirmActivity")
     ref = request.match_info["id"]
-    given = await _json_body(request) if request.can_read_body else {}
+    given = await _json_body(request) if request.body_exists else {}
     extra = set(given) - {"note"}
     if extra:
         raise _bad_field(sorted(extra)[0], "is not a field of a confirmation")
@@ -1190,6 +1191,7 @@ def make_api_app(ctx: object) -> web.Application:
     app = web.Application(
         middlewares=[
             problem_middleware,
+            read_body_middleware,
             cors_middleware,
             limits_middleware,
             token_middleware,

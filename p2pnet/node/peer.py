@@ -15,10 +15,11 @@ from aiohttp import web
 
 from .. import __version__, entries, ids, invites
 from ..entries import now_ms
-from ..errors import TokenError
+from ..errors import EntryRefusedError, Refusal, TokenError
 from ..store import Store
 from ..sync import httpsig, messages, reconcile
 from .keys import context_key, max_body_key
+from .limits import SendDeadline, read_body
 from .problems import Problem, problem_middleware
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise Problem(429, "rate-limited", f"too many requests from {ip}", retry_after=int(wait) + 1)
     if request.path == "/p2p/v1/info":
         return await handler(request)
-    body = await request.read()
+    body = await read_body(request)
     try:
         key = httpsig.verify_request(
             request.method, request.path, request.headers, body, guard=ctx.replay_guard, now=now
@@ -130,32 +131,43 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
     blocked = await ctx.store.call(lambda s: s.blocked_authors())  # never relayed
     resp = web.StreamResponse(headers={"Content-Type": messages.ENTRIES_TYPE})
     await resp.prepare(request)
+    out = SendDeadline(request, resp)
     sent = 0
     count = 0
-    for author in req.proofs:
-        if author in blocked:
-            continue
-        proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
-        for raw in proofs:
-            await resp.write(messages.frame(raw))
-            sent += len(raw)
-    for author, after in req.want:
-        if author in blocked:
-            continue
-        while sent < cap:
-            batch = await ctx.store.call(
-                lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
-            )
-            if not batch:
+    try:
+        for author in req.proofs:
+            if author in blocked:
+                continue
+            proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
+            for raw in proofs:
+                await out.write(messages.frame(raw))
+                sent += len(raw)
+        for author, after in req.want:
+            if author in blocked:
+                continue
+            while sent < cap:
+                batch = await ctx.store.call(
+                    lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
+                )
+                if not batch:
+                    break
+                await out.write(b"".join(messages.frame(r) for r in batch))
+                sent += sum(len(r) for r in batch)
+                count += len(batch)
+                after += len(batch)
+                if len(batch) < STREAM_BATCH:
+                    break
+            if sent >= cap:
                 break
-            await resp.write(b"".join(messages.frame(r) for r in batch))
-            sent += sum(len(r) for r in batch)
-            count += len(batch)
-            after += len(batch)
-            if len(batch) < STREAM_BATCH:
-                break
-        if sent >= cap:
-            break
+    except TimeoutError:  # a client that asks and then does not read: drop it
+        who = ids.member(request[peer_key])[:12]
+        timeout = ctx.config.body_timeout
+        log.info(
+            "gave up sending entries to %s (%s): not read within %g s", who, request.remote, timeout
+        )
+        if request.transport is not None:
+            request.transport.abort()
+        return resp
     await resp.write_eof()
     log.debug("served %d entries (%d bytes) to %s", count, sent, ids.member(request[peer_key])[:12])
     return resp
@@ -193,9 +205,10 @@ async def handle_join(request: web.Request) -> web.Response:
             raise Problem(403, "invite-refused", "this invite was already used")
         if row[1] < now_ms():
             raise Problem(403, "invite-refused", "this invite expired")
-        if not raws or any(entries.decode(r).author != newcomer for r in raws):
-            raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+        _check_newcomer_feed(s, newcomer, raws)
         report = s.ingest(raws)
+        # a guard: _check_newcomer_feed refused a bad batch already, and a blocked
+        # newcomer's entries are all refused here (one author), none stored
         if report.refused or report.blocked:
             i, code, detail = (report.refused or report.blocked)[0]
             raise Problem(422, str(code), f"the newcomer's entry {i} was refused: {detail}")
@@ -213,6 +226,39 @@ async def handle_join(request: web.Request) -> web.Response:
         body=messages.encode_report({"endorsement": endorsement, "accepted": len(raws)}),
         content_type=messages.CONTENT_TYPE,
     )
+
+
+def _check_newcomer_feed(s: Store, newcomer: bytes, raws: list[bytes]) -> None:
+    """Refuse a join unless every entry is the newcomer's own, valid, and in its feed's order.
+
+    Ingest stores the good entries of a batch and refuses the others; a join must be
+    all or nothing, so it is checked whole first (on the store thread, so nothing can
+    change in between).
+    """
+    if not raws:
+        raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+    parsed = []
+    for i, raw in enumerate(raws):
+        try:
+            e = entries.parse(raw, network=s.network)
+        except EntryRefusedError as exc:
+            why = f"the newcomer's entry {i} was refused: {exc.detail}"
+            raise Problem(422, str(exc.code), why) from None
+        if e.author != newcomer:
+            raise Problem(400, "malformed", "a join carries the newcomer's own entries")
+        parsed.append((i, e))
+    held = s.feed(newcomer)
+    seq, head = (0, None) if held is None else (held.seq, held.head)
+    for i, e in sorted(parsed, key=lambda p: p[1].seq):
+        if e.seq <= seq:
+            continue  # held already, or a second history that ingest keeps as a fork proof
+        if e.seq != seq + 1:
+            why = f"the newcomer's entry {i} has seq {e.seq}; its feed is at {seq}"
+            raise Problem(422, str(Refusal.SEQUENCE_GAP), why)
+        if e.prev != head:
+            why = f"the newcomer's entry {i} does not follow its entry {seq}"
+            raise Problem(422, str(Refusal.BROKEN_CHAIN), why)
+        seq, head = e.seq, e.id
 
 
 def make_peer_app(ctx: object) -> web.Application:

@@ -30,6 +30,7 @@ from ..sync import httpsig
 from ..sync.client import DEFAULT_TIMEOUT, PeerClient
 from ..sync.gossip import Gossiper
 from ..verify import VerifyPool
+from .limits import ConnectionGuard
 from .peer import RateLimiter, make_peer_app
 from .runner import StoreRunner
 
@@ -132,6 +133,7 @@ class Node:
         self.identity = identity
         self.rng = rng or random.Random()
         self._runners: list[web.AppRunner] = []
+        self.connection_guards: dict[str, ConnectionGuard] = {}  # listener -> its guard
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
         self.ctx: NodeContext | None = None
@@ -160,9 +162,9 @@ class Node:
             from .website import setup_website
 
             host, port = split_hostport(self.config.listen, "listen")
-            self.peer_url = await self._serve(make_peer_app(ctx), host, port)
+            self.peer_url = await self._serve(make_peer_app(ctx), host, port, "peer endpoint")
             host, port = split_hostport(self.config.api, "api")
-            self.api_url = await self._serve(setup_website(make_api_app(ctx), ctx), host, port)
+            self.api_url = await self._serve(setup_website(make_api_app(ctx), ctx), host, port, "API")
         except BaseException:
             await self.stop()
             raise
@@ -208,10 +210,20 @@ class Node:
         except Exception:
             return self.home.write_admin_token()
 
-    async def _serve(self, app: web.Application, host: str, port: int) -> str:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    async def _serve(self, app: web.Application, host: str, port: int, listener: str) -> str:
+        """Serve ``app``; slow clients are cut off and each address may hold only so many
+        connections (``node.limits``)."""
+        idle = self.config.idle_timeout
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False,
+            keepalive_timeout=idle,  # also bounds the wait for a new connection's first request
+            lingering_time=min(10.0, idle),  # reading the rest of a body refused before its end
+        )  # fmt: skip
         await runner.setup()
         self._runners.append(runner)
+        assert runner.server is not None
+        guard = self.connection_guards[listener] = ConnectionGuard(self.config.max_connections_per_ip, listener)
+        guard.install(runner.server)
         site = web.TCPSite(runner, host, port, reuse_address=True)
         await site.start()
         bound_port = site.port if port == 0 else port

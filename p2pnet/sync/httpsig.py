@@ -75,24 +75,40 @@ def sign_request(
 
 
 class ReplayGuard:
-    """Remembers nonces for the replay window, bounded in size."""
+    """Remembers the nonces of the replay window, bounded in size.
+
+    A nonce is forgotten once its request's ``created`` falls out of the window (the
+    window check refuses a replay of it then). When a flood of fresh nonces fills the
+    guard, the oldest are forgotten early; the guard then refuses every request created
+    at or before the latest one it forgot (``floor``), since it could no longer tell a
+    replay of those from a first use.
+    """
 
     def __init__(self, window: float, max_entries: int = 100_000) -> None:
         self.window = window
         self.max_entries = max_entries
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self.floor = -1  # requests created at or before this (unix s) are refused
+        self._seen: OrderedDict[str, int] = OrderedDict()  # key -> created, oldest first
 
-    def check_and_add(self, key: str, now: float) -> bool:
-        """False if ``key`` was seen within the window."""
+    def check_and_add(self, key: str, created: int, now: float) -> str | None:
+        """None if ``key`` is new (it is remembered), else why the request is refused."""
         while self._seen:
-            oldest, t = next(iter(self._seen.items()))
-            if t > now - 2 * self.window and len(self._seen) < self.max_entries:
+            _, t = next(iter(self._seen.items()))
+            full = len(self._seen) >= self.max_entries
+            if not full and t >= now - self.window:
                 break
             self._seen.popitem(last=False)
+            if full and t >= now - self.window:
+                self.floor = max(self.floor, t)
         if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True
+            return "replayed request: this nonce was already used"
+        if created <= self.floor:
+            return (
+                "too many requests to remember their nonces: this one is older than the "
+                "oldest the node still checks for replays; sign it again and retry"
+            )
+        self._seen[key] = created
+        return None
 
 
 def verify_request(
@@ -136,6 +152,7 @@ def verify_request(
     base = signature_base(method, path, digest, params)
     if not verify(public, base, base64.b64decode(s.group(1))):
         raise AuthError("signature does not verify")
-    if not guard.check_and_add(f"{keyid}/{nonce}", now):
-        raise AuthError("replayed request: this nonce was already used")
+    refused = guard.check_and_add(f"{keyid}/{nonce}", created, now)
+    if refused:
+        raise AuthError(refused)
     return public

@@ -101,7 +101,12 @@ def decode_reconcile(body: bytes) -> tuple[bytes, list[Range]]:
     ranges = _field(msg, "ranges", list)
     if len(ranges) > MAX_RANGES:
         raise WireError(f"at most {MAX_RANGES} ranges in one request")
-    return _network(msg), [_range(r) for r in ranges]
+    out = [_range(r) for r in ranges]
+    # each range costs the answering node a pass over the feeds in it: overlapping
+    # ranges (4,096 copies of the whole space) would cost 4,096 passes over all of them
+    if any(a.hi > b.lo for a, b in zip(out, out[1:], strict=False)):
+        raise WireError("ranges must be in order and must not overlap")
+    return _network(msg), out
 
 
 def encode_answer(ans: Answer) -> bytes:

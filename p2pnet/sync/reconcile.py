@@ -13,6 +13,7 @@ and a difference is found in about log16(feeds) round trips.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
@@ -50,11 +51,20 @@ def fingerprint(feeds: Sequence[FeedState]) -> bytes:
     return h.digest()[:FP_LEN]
 
 
-def in_range(feeds: Sequence[FeedState], lo: int, hi: int) -> list[FeedState]:
-    """Feeds (sorted by author) whose author is in [lo, hi)."""
-    import bisect
+def keys_of(feeds: Sequence[FeedState]) -> list[bytes]:
+    """The authors of ``feeds``, to search many ranges of the same feeds with."""
+    return [f.author for f in feeds]
 
-    keys = [f.author for f in feeds]
+
+def in_range(
+    feeds: Sequence[FeedState], lo: int, hi: int, keys: Sequence[bytes] | None = None
+) -> list[FeedState]:
+    """Feeds (sorted by author) whose author is in [lo, hi).
+
+    ``keys`` (``keys_of(feeds)``) saves rebuilding them on every call: a caller that
+    looks up many ranges passes them, so each lookup costs two binary searches.
+    """
+    keys = keys_of(feeds) if keys is None else keys
     start = bisect.bisect_left(keys, bound(lo)) if lo > 0 else 0
     end = len(feeds) if hi >= SPACE else bisect.bisect_left(keys, bound(hi))
     return list(feeds[start:end])
@@ -71,8 +81,10 @@ class Range:
         return [bound(self.lo), bound(self.hi), self.count, self.fp]
 
 
-def summarise(feeds: Sequence[FeedState], lo: int = 0, hi: int = SPACE) -> Range:
-    part = in_range(feeds, lo, hi)
+def summarise(
+    feeds: Sequence[FeedState], lo: int = 0, hi: int = SPACE, keys: Sequence[bytes] | None = None
+) -> Range:
+    part = in_range(feeds, lo, hi, keys)
     return Range(lo, hi, len(part), fingerprint(part))
 
 
@@ -91,19 +103,25 @@ class Answer:
 
 
 def answer(mine: Sequence[FeedState], theirs: Sequence[Range]) -> Answer:
-    """For each range the asker sent: nothing if equal, else rows or finer ranges."""
+    """For each range the asker sent: nothing if equal, else rows or finer ranges.
+
+    The ranges must not overlap (``messages.decode_reconcile`` refuses those that do),
+    so the work is bounded by the feeds held plus the ranges asked about.
+    """
     out = Answer()
     budget = MAX_ROWS
+    keys = keys_of(mine)
     for r in theirs:
-        part = in_range(mine, r.lo, r.hi)
+        part = in_range(mine, r.lo, r.hi, keys)
         if len(part) == r.count and fingerprint(part) == r.fp:
             continue
         if (len(part) <= LEAF or r.count == 0) and len(part) <= budget:
             out.rows.append((r.lo, r.hi, part))
             budget -= len(part)
             continue
+        part_keys = keys_of(part)
         for lo, hi in split(r.lo, r.hi):
-            sub = in_range(part, lo, hi)
+            sub = in_range(part, lo, hi, part_keys)
             if len(sub) <= INLINE:
                 out.rows.append((lo, hi, sub))
             else:
@@ -134,8 +152,11 @@ class Diff:
             del self.give[author]
         self.proofs_give = {a for a in self.proofs_give if a not in blocked}
 
-    def merge_rows(self, mine: Sequence[FeedState], lo: int, hi: int, rows: Sequence[FeedState]) -> None:
-        ours = {f.author: f for f in in_range(mine, lo, hi)}
+    def merge_rows(
+        self, mine: Sequence[FeedState], lo: int, hi: int, rows: Sequence[FeedState],
+        keys: Sequence[bytes] | None = None,
+    ) -> None:  # fmt: skip
+        ours = {f.author: f for f in in_range(mine, lo, hi, keys)}
         theirs = {f.author: f for f in rows}
         for author, t in theirs.items():
             o = ours.get(author)
@@ -161,9 +182,10 @@ class Diff:
 
     def merge_answer(self, mine: Sequence[FeedState], ans: Answer) -> None:
         self.next_ranges = []
+        keys = keys_of(mine)
         for lo, hi, rows in ans.rows:
-            self.merge_rows(mine, lo, hi, rows)
+            self.merge_rows(mine, lo, hi, rows, keys)
         for r in ans.ranges:
-            own = summarise(mine, r.lo, r.hi)
+            own = summarise(mine, r.lo, r.hi, keys)
             if own.count != r.count or own.fp != r.fp:
                 self.next_ranges.append(own)
