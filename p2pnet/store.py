@@ -400,6 +400,7 @@ class Store:
                 with self.write():
                     self._record_tips(tips, self.blocked_authors())
             return report
+        version = self._data_version()
         known = self._known_ids([e.id for _, e in parsed])
         fresh = []
         seen: set[bytes] = set()
@@ -427,6 +428,12 @@ class Store:
                         report.blocked.append((i, Refusal.BLOCKED, _blocked_detail(e)))
                 checked = [(i, e) for i, e in checked if e.author not in now_blocked]
             self._record_tips(tips, now_blocked)
+            if self._data_version() != version:
+                # another process (a second node's ingest, `p2pnet join`, a bundle import)
+                # committed since ``known`` was read: what it stored is a duplicate here
+                late = self._known_ids([e.id for _, e in checked])
+                report.duplicates += sum(1 for _, e in checked if e.id in late)
+                checked = [(i, e) for i, e in checked if e.id not in late]
             heads: dict[bytes, FeedState | None] = {}
             for i, e in checked:
                 if e.author not in heads:
@@ -454,6 +461,10 @@ class Store:
             self._store_batch(report.accepted, fork=False)
             self._store_batch(report.forks, fork=True)
         return report
+
+    def _data_version(self) -> int:
+        """Changes whenever another connection commits to the file (SQLite's data_version)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _known_ids(self, wanted: list[bytes]) -> set[bytes]:
         found: set[bytes] = set()

@@ -214,3 +214,25 @@ def test_two_processes_append_without_forking(store, tmp_path):
 
 def test_charter_json(store):
     assert json.loads(store.get_meta("charter"))["kind"] == "hybrid"
+
+
+def test_two_stores_ingesting_the_same_entries_at_once(store, founder, tmp_path):
+    """Another process commits the same entries between this ingest's duplicate check and
+    its write transaction (a node and `p2pnet join` on one home): duplicates, no error."""
+    build_network(store, founder)
+    raws = list(store.iter_raw(include_forks=False))
+    path = tmp_path / "shared.sqlite3"
+    first, second = make_store(path, store.network), Store(path)
+    calls = []
+
+    def verify_then_let_the_other_commit(batch):
+        if not calls:
+            calls.append(first.ingest(raws))  # commits while `second` is between its steps
+        return [e.verify_signature() for e in batch]
+
+    report = second.ingest(raws, verify=verify_then_let_the_other_commit)
+    assert len(calls[0].accepted) == len(raws)
+    assert not report.accepted and not report.refused and report.duplicates == len(raws)
+    assert second.count() == len(raws) and second.integrity_check() == "ok"
+    first.close()
+    second.close()
