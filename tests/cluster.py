@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import io
 import os
 import random
 import signal
@@ -288,7 +289,8 @@ class PeerProxy:
         assert self._session is not None
         try:
             async with self._session.request(
-                request.method, target + request.path_qs, data=body, headers=headers,
+                # a BytesIO, not bytes: aiohttp warns (an error under pytest) past 1 MiB of bytes
+                request.method, target + request.path_qs, data=io.BytesIO(body), headers=headers,
                 allow_redirects=False,
             ) as up:  # fmt: skip
                 resp = web.StreamResponse(status=up.status, reason=up.reason)
@@ -366,7 +368,7 @@ class Cluster:
     _session: aiohttp.ClientSession | None = None
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(f"cluster {self.seed}")  # not the test's own random sequence
         self.settings = {"gossip_interval": 0.5, "fanout": 2, "verify_workers": 1, **self.settings}
 
     async def __aenter__(self) -> Cluster:
@@ -565,3 +567,172 @@ async def _reap_orphans(pids: list[int], grace: float = 10.0) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.kill(p, signal.SIGKILL)
     return len(alive)
+
+
+# -- a node holding the sample network, and a load of API and website clients -------------
+
+
+def sample_home(root: Path, *, extra_members: int = 0, per_member: int = 0,
+                seed: int = 1) -> tuple[Home, dict[str, list[str]]]:  # fmt: skip
+    """A home run by the sample network's founder (p2pnet.sample, as ``p2pnet demo``),
+    plus ``extra_members`` generated members with ``per_member`` activities each.
+    Returns the home and the member and activity ids it holds."""
+    from p2pnet import sample
+
+    rng = random.Random(seed)
+    home = Home(root)
+    home.create_dirs()
+    data = sample.load()
+    with Store(home.db_file) as s:
+        people = sample.seed(s, data)
+        network = s.network or b""
+        made: list[Entry] = []
+        for i in range(extra_members):
+            who = Identity.from_seed(rng.randbytes(32))
+            village = rng.choice(["ดอนแก้ว", "หนองบัว", "แม่ริม", "สันทราย", "ป่าแดด"])
+            body = {"name_th": f"ชมรมผู้สูงอายุบ้าน{village} {i}", "name_en": f"{village} club {i}",
+                    "province": "TH-50", "offers": ["อาสาสมัคร"], "needs": ["ข้อมูลสุขภาพ"]}
+            profile = entries.create(who, network=network, seq=1, prev=None, kind="profile",
+                                     body=body)  # fmt: skip
+            made += [profile, *chain(who, network, per_member, after=profile)]
+        s.ingest([e.raw for e in made])
+        members = [r[0] for r in s.conn.execute("SELECT id FROM members")]
+        acts = [r[0] for r in s.conn.execute("SELECT id FROM activities")]
+    idmod.save(people[data["members"][0]["key"]], home.key_file)
+    home.write_admin_token()
+    configure(home, gossip_interval=3600.0, verify_workers=1)
+    return home, {"members": members, "activities": acts}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request of a load and the statuses that are right for it."""
+
+    kind: str
+    method: str
+    path: str
+    expect: tuple[int, ...] = (200,)
+    body: dict[str, Any] | None = None
+    admin: bool = False  # send the admin token
+
+    @property
+    def html(self) -> bool:
+        return not self.path.startswith("/api/")
+
+
+SEARCHES = ["ผู้สูงอายุ", "สุขภาพ", "อสม.", "โรงเรียน", "เชียงใหม่", "ปฐมพยาบาล", "ดอนแก้ว",
+            "volunteer", "health", "school", "elderly club", "first aid",
+            "สุขภาพ elderly"]  # fmt: skip
+
+
+def request_mix(held: dict[str, list[str]], rng: random.Random) -> Callable[[], Call]:
+    """What people and scripts ask a node for, weighted; a few admin writes and wrong requests."""
+    from urllib.parse import quote
+
+    def pick(kind: str) -> str:
+        return rng.choice(held[kind])
+
+    mix: list[tuple[int, Callable[[], Call]]] = [
+        (12, lambda: Call("api members", "GET", f"/api/v1/members?limit={rng.choice([10, 50])}")),
+        (10, lambda: Call("api member", "GET", f"/api/v1/members/{pick('members')}")),
+        (14, lambda: Call("api search", "GET", f"/api/v1/search?q={quote(rng.choice(SEARCHES))}")),
+        (8, lambda: Call("api activities", "GET", "/api/v1/activities?limit=20")),
+        (6, lambda: Call("api activity", "GET", f"/api/v1/activities/{pick('activities')}")),
+        (3, lambda: Call("api network", "GET", "/api/v1/network")),
+        (3, lambda: Call("api match", "GET", "/api/v1/match?limit=10")),
+        (2, lambda: Call("api health", "GET", "/api/v1/network/health")),
+        (2, lambda: Call("api status", "GET", "/api/v1/status")),
+        (6, lambda: Call("page home", "GET", rng.choice(["/", "/?lang=en"]))),
+        (5, lambda: Call("page members", "GET", "/members")),
+        (8, lambda: Call("page member", "GET", f"/members/{pick('members')}")),
+        (4, lambda: Call("page activities", "GET", "/activities")),
+        (6, lambda: Call("page search", "GET", f"/search?q={quote(rng.choice(SEARCHES))}")),
+        (2, lambda: Call("page map", "GET", "/map")),
+        (2, lambda: Call("page health", "GET", "/health")),
+        (2, lambda: Call("admin write", "POST", "/api/v1/activities", (201,), admin=True, body={
+            "title": f"บันทึกภายใต้โหลด {rng.randrange(10**6)}", "kind": "meeting",
+            "date": "2569-06-01"})),  # fmt: skip
+        # wrong on purpose: each has its one right answer
+        (1, lambda: Call("write without token", "POST", "/api/v1/activities", (401,),
+                         body={"title": "ไม่มีโทเค็น", "kind": "meeting"})),  # fmt: skip
+        (1, lambda: Call("unknown member", "GET", "/api/v1/members/pmnosuchmember", (404,))),
+        (1, lambda: Call("search without q", "GET", "/api/v1/search", (400,))),
+    ]
+    weights = [w for w, _ in mix]
+    makers = [m for _, m in mix]
+    return lambda: rng.choices(makers, weights)[0]()
+
+
+@dataclass
+class LoadResult:
+    requests: int = 0
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # kind -> seconds
+    errors: list[str] = field(default_factory=list)
+    written: list[bytes] = field(default_factory=list)  # acknowledged admin writes
+
+    def percentile(self, p: float, kind: str | None = None) -> float:
+        values = sorted(v for k, vs in self.latencies.items() if kind in (None, k) for v in vs)
+        return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        return {"clients_requests": self.requests, "seconds": round(self.seconds, 1),
+                "req_per_s": round(self.requests / self.seconds, 1) if self.seconds else 0,
+                "p50_ms": round(self.percentile(0.5) * 1000, 1),
+                "p99_ms": round(self.percentile(0.99) * 1000, 1),
+                "admin_writes": len(self.written)}  # fmt: skip
+
+
+async def api_load(api_url: str, token: str, make: Callable[[], Call], *, clients: int,
+                   seconds: float, request_timeout: float = 60.0) -> LoadResult:  # fmt: skip
+    """``clients`` concurrent loops of ``make()`` requests for ``seconds``. An error is a
+    status not right for the request, a wrong content type or body, a connection error or
+    a timeout; every one is kept with what was asked."""
+    import json
+
+    out = LoadResult()
+    deadline = time.monotonic() + seconds
+
+    def check(call: Call, resp: aiohttp.ClientResponse, data: bytes) -> str | None:
+        if resp.status not in call.expect:
+            return f"{resp.status}, expected {call.expect}: {data[:200]!r}"
+        ctype = resp.headers.get("Content-Type", "")
+        if call.html:
+            return None if ctype.startswith("text/html") else f"content type {ctype}"
+        want = "application/json" if resp.status < 400 else "application/problem+json"
+        if not ctype.startswith(want):
+            return f"content type {ctype}, expected {want}"
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return "body is not JSON"
+        if call.admin and resp.status == 201:
+            if not isinstance(doc, dict) or not isinstance(doc.get("entry"), str):
+                return "a write answered without the new entry's id"
+            out.written.append(ids.from_text(ids.ENTRY, doc["entry"]))
+        return None
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        while time.monotonic() < deadline:
+            call = make()
+            headers = {"Authorization": f"Bearer {token}"} if call.admin else {}
+            t = time.monotonic()
+            try:
+                async with session.request(call.method, api_url + call.path, json=call.body,
+                                           headers=headers) as resp:  # fmt: skip
+                    data = await resp.read()
+                    problem = check(call, resp, data)
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                problem = f"{exc.__class__.__name__}: {exc}"
+            out.latencies.setdefault(call.kind, []).append(time.monotonic() - t)
+            out.requests += 1
+            if problem:
+                out.errors.append(f"{call.method} {call.path}: {problem}")
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=request_timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        t0 = time.monotonic()
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+        out.seconds = time.monotonic() - t0
+    return out
