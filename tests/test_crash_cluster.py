@@ -262,3 +262,35 @@ def test_verify_workers_exit_when_their_node_is_killed(tmp_path):
     for p in left:
         os.kill(p, 9)
     assert not left, "verify workers outlived their node"
+
+
+async def test_a_peer_gone_mid_fetch_is_no_internal_error(tmp_path, caplog):
+    """A fetching peer killed mid-stream is routine: no 500, no traceback in the serving node."""
+    import aiohttp
+
+    from p2pnet.sync.client import PeerClient
+    from p2pnet.sync.messages import FetchRequest
+
+    from .conftest import CHARTER
+    from .nodes import make_home, start
+
+    home, who = make_home(tmp_path, "a", charter=dict(CHARTER))
+    writer = Identity.generate()
+    with Store(home.db_file) as s:
+        network = s.network
+        made = chain(writer, network, 20_000)  # megabytes: more than the sockets buffer
+        s.ingest([e.raw for e in made], verify=lambda b: [True] * len(b))
+    node = await start(home, who)
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = PeerClient(session, Identity.generate())
+            req = FetchRequest(network, [(writer.public, 0)], [], 8 << 20)
+            stream = client.send_fetch(node.peer_url, req, chunk_entries=1)
+            first = await anext(stream)
+            await stream.aclose()  # the peer goes away with the answer half read
+        assert first
+        await asyncio.sleep(0.5)  # let the node's handler notice
+    finally:
+        await node.stop()
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert not errors, [r.getMessage() for r in errors]

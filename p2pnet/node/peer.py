@@ -130,27 +130,34 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     sent = 0
     count = 0
-    for author in req.proofs:
-        proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
-        for raw in proofs:
-            await resp.write(messages.frame(raw))
-            sent += len(raw)
-    for author, after in req.want:
-        while sent < cap:
-            batch = await ctx.store.call(
-                lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
-            )
-            if not batch:
+    try:
+        for author in req.proofs:
+            proofs = await ctx.store.call(lambda s, a=author: s.fork_proofs(a))
+            for raw in proofs:
+                await resp.write(messages.frame(raw))
+                sent += len(raw)
+        for author, after in req.want:
+            while sent < cap:
+                batch = await ctx.store.call(
+                    lambda s, a=author, n=after: s.feed_raw(a, n, STREAM_BATCH)
+                )
+                if not batch:
+                    break
+                await resp.write(b"".join(messages.frame(r) for r in batch))
+                sent += sum(len(r) for r in batch)
+                count += len(batch)
+                after += len(batch)
+                if len(batch) < STREAM_BATCH:
+                    break
+            if sent >= cap:
                 break
-            await resp.write(b"".join(messages.frame(r) for r in batch))
-            sent += sum(len(r) for r in batch)
-            count += len(batch)
-            after += len(batch)
-            if len(batch) < STREAM_BATCH:
-                break
-        if sent >= cap:
-            break
-    await resp.write_eof()
+        await resp.write_eof()
+    except ConnectionResetError:
+        # the peer went away mid-answer (stopped, killed, its network cut): routine, not an
+        # internal error; it asks again from what it stored when it syncs next
+        log.info("peer %s left after %d entries of a fetch",
+                 ids.member(request[peer_key])[:12], count)  # fmt: skip
+        return resp
     log.debug("served %d entries (%d bytes) to %s", count, sent, ids.member(request[peer_key])[:12])
     return resp
 
