@@ -157,6 +157,21 @@ async def astop_process(
     return stop_process(proc, signal.SIGKILL, timeout=10)
 
 
+def seeded(seed: int) -> random.Random:
+    """The random source of a stress test; its seed is printed so a failure can be replayed."""
+    print(f"seed {seed}")
+    return random.Random(seed)
+
+
+def scales(short: dict[str, Any], long: dict[str, Any]) -> list[Any]:
+    """The ``scale`` parameters of a stress test: ``short`` runs in ``make test``, ``long`` is
+    marked slow (``make reliability``)."""
+    import pytest
+
+    return [pytest.param(short, id="short"),
+            pytest.param(long, id="long", marks=pytest.mark.slow)]  # fmt: skip
+
+
 # -- reading a store without changing it --------------------------------------------------
 
 
@@ -509,8 +524,8 @@ class Cluster:
     def summaries(self, members: Iterable[Member] | None = None) -> list[tuple]:
         return [feed_summary(m.home.db_file) for m in (members or self.members)]
 
-    async def converge(  # noqa: ASYNC109 - polls files, not a coroutine
-        self, timeout: float, members: Iterable[Member] | None = None
+    async def converge(
+        self, timeout: float, members: Iterable[Member] | None = None  # noqa: ASYNC109
     ) -> float:
         """Wait until the (running) members hold the same feeds; the seconds it took."""
         chosen = list(members or self.members)

@@ -22,17 +22,15 @@ from .cluster import (
     entry_ids,
     request_mix,
     sample_home,
+    scales,
     start_node,
 )
 
-SCALES = [
-    pytest.param(dict(clients=20, seconds=10, extra_members=0, per_member=0), id="short"),
-    pytest.param(dict(clients=100, seconds=60, extra_members=500, per_member=20), id="long",
-                 marks=pytest.mark.slow),  # fmt: skip
-]
 
-
-@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("scale", scales(
+    dict(clients=20, seconds=10, extra_members=0, per_member=0),
+    dict(clients=100, seconds=60, extra_members=500, per_member=20),
+))  # fmt: skip
 async def test_api_under_concurrent_clients(tmp_path, reliability, scale):
     seed = 20260703
     home, held = sample_home(tmp_path / "node", extra_members=scale["extra_members"],

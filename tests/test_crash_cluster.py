@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import time
 
 import pytest
@@ -21,7 +20,7 @@ import pytest
 from p2pnet.identity import Identity
 from p2pnet.store import Store
 
-from .cluster import Cluster, audit_store, chain, entry_ids
+from .cluster import Cluster, audit_store, chain, entry_ids, scales, seeded
 
 SEED = 20260701
 
@@ -64,19 +63,12 @@ def check(f: dict) -> None:
     assert f["tracebacks"] == 0, "a node logged a traceback (see node.log in the tmp dir)"
 
 
-INGEST = [
-    pytest.param(dict(fresh=3, rounds=2, authors=10, entries=6_000), id="short"),
-    pytest.param(dict(fresh=4, rounds=8, authors=40, entries=40_000), id="long",
-                 marks=pytest.mark.slow),  # fmt: skip
-]
-
-
-@pytest.mark.parametrize("scale", INGEST)
+@pytest.mark.parametrize("scale", scales(dict(fresh=3, rounds=2, authors=10, entries=6_000),
+                                         dict(fresh=4, rounds=8, authors=40, entries=40_000)))
 async def test_kill9_during_big_ingest(tmp_path, reliability, scale):
     """Fresh nodes catch up thousands of entries from one node; all are killed at once, again."""
     seed = SEED + 1
-    print(f"seed {seed}")
-    rng = random.Random(seed)
+    rng = seeded(seed)
     # the default verify_workers (one per core): big batches verify in worker processes,
     # which must not outlive a killed node
     async with Cluster(tmp_path, 1 + scale["fresh"], seed=seed,
@@ -130,19 +122,12 @@ async def test_kill9_during_big_ingest(tmp_path, reliability, scale):
     assert f["entries_per_node"] == total
 
 
-CHAOS = [
-    pytest.param(dict(nodes=4, node_kills=6, cli_writes=4, seconds=10), id="short"),
-    pytest.param(dict(nodes=8, node_kills=60, cli_writes=40, seconds=150), id="long",
-                 marks=pytest.mark.slow),  # fmt: skip
-]
-
-
-@pytest.mark.parametrize("scale", CHAOS)
+@pytest.mark.parametrize("scale", scales(dict(nodes=4, node_kills=6, cli_writes=4, seconds=10),
+                                         dict(nodes=8, node_kills=60, cli_writes=40, seconds=150)))
 async def test_kill9_during_sync_and_local_writes(tmp_path, reliability, scale):
     """Nodes gossip while API and CLI writes go on; nodes and CLI writers are killed at random."""
     seed = SEED + 2
-    print(f"seed {seed}")
-    rng = random.Random(seed)
+    rng = seeded(seed)
     async with Cluster(tmp_path, scale["nodes"], seed=seed,
                        settings={"gossip_interval": 0.3}) as c:  # fmt: skip
         await c.start_all()

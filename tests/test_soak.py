@@ -14,30 +14,23 @@ summary, every acknowledged entry and an intact store. Short version in
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 
 import pytest
 
-from .cluster import Cluster, entry_ids
+from .cluster import Cluster, entry_ids, scales, seeded
 from .nodes import wait_for
 from .test_crash_cluster import audit_ok
 
 SEED = 20260702
 
-SCALES = [
-    pytest.param(dict(nodes=6, before=8, cut=12, after=10, restart_every=6.0, cli_every=8.0),
-                 id="short"),  # fmt: skip
-    pytest.param(dict(nodes=12, before=90, cut=90, after=110, restart_every=6.0, cli_every=4.0),
-                 id="long", marks=pytest.mark.slow),  # fmt: skip
-]
-
-
-@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("scale", scales(
+    dict(nodes=6, before=8, cut=12, after=10, restart_every=6.0, cli_every=8.0),
+    dict(nodes=12, before=90, cut=90, after=110, restart_every=6.0, cli_every=4.0),
+))  # fmt: skip
 async def test_soak_with_restarts_and_a_partition(tmp_path, reliability, scale):
     seed = SEED + scale["nodes"]
-    print(f"seed {seed}")
-    rng = random.Random(seed)
+    rng = seeded(seed)
     async with Cluster(tmp_path, scale["nodes"], seed=seed) as c:
         t_start = time.monotonic()
         await c.start_all()
