@@ -89,13 +89,16 @@ def junit_summary(path: Path) -> dict[str, Any]:
     return out
 
 
-def fmt_value(v: Any) -> str:
+PLAIN = {"seed", "exit_code"}  # numbers that are names, not amounts: no thousands separator
+
+
+def fmt_value(v: Any, key: str = "") -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, int):
-        return f"{v:,}"
+        return str(v) if key in PLAIN else f"{v:,}"
     if isinstance(v, str):
         return v
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
@@ -106,7 +109,7 @@ def cell(text: str) -> str:
 
 
 def figures_text(figures: dict[str, Any]) -> str:
-    return "; ".join(f"{k.replace('_', ' ')} {fmt_value(v)}" for k, v in figures.items()
+    return "; ".join(f"{k.replace('_', ' ')} {fmt_value(v, k)}" for k, v in figures.items()
                      if k not in MAIN)  # fmt: skip
 
 

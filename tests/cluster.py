@@ -691,7 +691,7 @@ class LoadResult:
         return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
 
     def figures(self) -> dict[str, Any]:
-        return {"clients_requests": self.requests, "seconds": round(self.seconds, 1),
+        return {"requests": self.requests, "seconds": round(self.seconds, 1),
                 "req_per_s": round(self.requests / self.seconds, 1) if self.seconds else 0,
                 "p50_ms": round(self.percentile(0.5) * 1000, 1),
                 "p99_ms": round(self.percentile(0.99) * 1000, 1),

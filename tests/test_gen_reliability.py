@@ -22,7 +22,7 @@ def test_records_become_a_table_per_suite_with_totals(tmp_path, monkeypatch, rel
     monkeypatch.setenv("P2PNET_RELIABILITY_LOG", str(log))
     # the fixture's own records, as the suites write them
     reliability("crash", "kill -9 | during ingest", held=True, tried=12, entries_lost=0, errors=0,
-                seed=7, converge_s=3.5, audits={"n0": "ok"})  # fmt: skip
+                seed=7, converge_s=3.5, written=12345, audits={"n0": "ok"})  # fmt: skip
     reliability("hostile", "truncated msgpack", held=False, tried=500, entries_lost=2, errors=1)
     reliability("newsuite", "something else", held=True, tried=3, entries_lost=0, errors=0)
     junit = tmp_path / "junit.xml"
@@ -40,7 +40,8 @@ def test_records_become_a_table_per_suite_with_totals(tmp_path, monkeypatch, rel
     assert "## Newsuite (`newsuite`)" in text
     assert text.index("(`crash`)") < text.index("(`hostile`)") < text.index("(`newsuite`)")
     assert "kill -9 \\| during ingest" in text  # a | in a case cannot break the table
-    assert "converge s 3.5" in text and "seed 7" in text
+    assert "converge s 3.5" in text and "seed 7;" in text
+    assert "written 12,345" in text  # amounts get separators, a seed does not
     assert "| **no** |" in text and "500 bad inputs tried" in text
     assert "1 failed" in text and "`tests.test_x::test_a`" in text
     assert "`make x`" in text and "make reliability" in text
