@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test test-slow demo bench lint clean browser-deps
+.PHONY: test test-slow reliability demo bench lint clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,20 @@ test: $(STAMP) browser-deps
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# The whole suite INCLUDING the slow crash, soak and load tests (about 15-20 minutes on two
+# cores), each stress case recording what it tried into a fresh log; then docs/reliability.md
+# is written from that log. RELIABILITY_MARKERS="not slow" gives the short run.
+RELIABILITY_DIR := build/reliability
+RELIABILITY_MARKERS ?= slow or not slow
+reliability: $(STAMP)
+	mkdir -p $(RELIABILITY_DIR)
+	rm -f $(RELIABILITY_DIR)/log.jsonl $(RELIABILITY_DIR)/junit.xml
+	P2PNET_RELIABILITY_LOG=$(CURDIR)/$(RELIABILITY_DIR)/log.jsonl $(PY) -m pytest -q \
+	  -m "$(RELIABILITY_MARKERS)" --junitxml=$(RELIABILITY_DIR)/junit.xml $(PYTEST_ARGS); rc=$$?; \
+	$(PY) docs/gen_reliability.py $(RELIABILITY_DIR)/log.jsonl --junit $(RELIABILITY_DIR)/junit.xml \
+	  --command 'make reliability$(if $(subst slow or not slow,,$(RELIABILITY_MARKERS)), RELIABILITY_MARKERS="$(RELIABILITY_MARKERS)")$(if $(PYTEST_ARGS), PYTEST_ARGS="$(PYTEST_ARGS)")' \
+	  || rc=$$?; exit $$rc
 
 demo: $(STAMP)
 	$(VENV)/bin/p2pnet demo

@@ -78,37 +78,14 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-RUN_NODE = r"""
-import asyncio, logging, sys
-from p2pnet.config import Home, NodeConfig
-from p2pnet.identity import load
-from p2pnet.node.server import Node, run_until_signalled
-logging.basicConfig(level=logging.WARNING)
-home = Home(sys.argv[1])
-config = NodeConfig(listen="127.0.0.1:0", api="127.0.0.1:0", gossip_interval=float(sys.argv[2]),
-                    fanout=int(sys.argv[3]))
-asyncio.run(run_until_signalled(Node(home, config, load(home.key_file))))
-"""
+# One harness starts node processes for the benchmarks and the tests alike (tests/cluster.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests import cluster  # noqa: E402
 
 
 def spawn_node(home, interval: float = 3600.0, fanout: int = 2) -> tuple[subprocess.Popen, dict]:
-    """Start a node process for ``home``; wait for its node.json."""
-    if home.runtime_file.exists():
-        home.runtime_file.unlink()
-    log = open(Path(home.path) / "node.log", "a")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-c", RUN_NODE, str(home.path), str(interval), str(fanout)],
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        info = home.runtime()
-        if info and info.get("pid") == proc.pid:
-            return proc, info
-        if proc.poll() is not None:
-            raise RuntimeError((Path(home.path) / "node.log").read_text())
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("node did not start")
+    """Start ``p2pnet run`` for ``home`` on loopback (OS-chosen ports); wait for its node.json."""
+    return cluster.spawn_node(home, gossip_interval=interval, fanout=fanout)
 
 
 class CountingProxy:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -21,6 +23,23 @@ from .errors import EntryRefusedError
 from .identity import verify
 
 PARALLEL_FROM = 256
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: exit once the node that started this worker is gone.
+
+    A node killed with SIGKILL (kill -9, the OOM killer) cannot shut its pool
+    down, and an idle worker waits on its task queue forever: it holds that
+    queue's write end itself, so it never sees end-of-file. A daemon thread
+    notices the parent's death (the worker is handed to another parent) instead.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
@@ -60,7 +79,9 @@ class VerifyPool:
         if self._pool is None:
             # spawn, not fork: the node's process has threads and an event loop
             ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+            )
         return self._pool
 
     async def presort(self, raws: list[bytes]) -> Callable[[Sequence[Entry]], list[bool]] | None:

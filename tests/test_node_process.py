@@ -6,45 +6,17 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 
 from p2pnet.store import Store
 
+from .cluster import spawn_node
 from .conftest import CHARTER
 from .nodes import make_home, start, summary, wait_for
 
-RUN_NODE = r"""
-import asyncio, logging, sys
-from p2pnet.config import Home, NodeConfig
-from p2pnet.identity import load
-from p2pnet.node.server import Node, run_until_signalled
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-home = Home(sys.argv[1])
-config = NodeConfig(listen="127.0.0.1:0", api="127.0.0.1:0", gossip_interval=0.2, fanout=2)
-asyncio.run(run_until_signalled(Node(home, config, load(home.key_file))))
-"""
 
-
-def spawn(home, prelude: str = "") -> tuple[subprocess.Popen, dict]:
-    """A node process from ``home``; ``prelude`` is Python run before anything is imported."""
-    if home.runtime_file.exists():
-        home.runtime_file.unlink()
-    log = open(home.path / "node.log", "a")  # noqa: SIM115 - the child keeps writing to it
-    proc = subprocess.Popen([sys.executable, "-c", prelude + RUN_NODE, str(home.path)],
-                            stdout=log, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    log.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        info = home.runtime()
-        if info and info.get("pid") == proc.pid:
-            return proc, info
-        if proc.poll() is not None:
-            raise AssertionError(f"node exited: {(home.path / 'node.log').read_text()}")
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("node did not start")
+def spawn(home, prelude: str = ""):
+    """A node process from ``home``; ``prelude``: Python run before p2pnet is imported."""
+    return spawn_node(home, gossip_interval=0.2, fanout=2, prelude=prelude)
 
 
 def write_activities(home, who, n, tag):

@@ -159,6 +159,7 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
                     break
             if sent >= cap:
                 break
+        await resp.write_eof()
     except TimeoutError:  # a client that asks and then does not read: drop it
         who = ids.member(request[peer_key])[:12]
         timeout = ctx.config.body_timeout
@@ -168,7 +169,12 @@ async def handle_fetch(request: web.Request) -> web.StreamResponse:
         if request.transport is not None:
             request.transport.abort()
         return resp
-    await resp.write_eof()
+    except ConnectionResetError:
+        # the peer went away mid-answer (stopped, killed, its network cut): routine, not an
+        # internal error; it asks again from what it stored when it syncs next
+        log.info("peer %s left after %d entries of a fetch",
+                 ids.member(request[peer_key])[:12], count)  # fmt: skip
+        return resp
     log.debug("served %d entries (%d bytes) to %s", count, sent, ids.member(request[peer_key])[:12])
     return resp
 
