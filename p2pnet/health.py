@@ -14,7 +14,7 @@ import datetime as dt
 import itertools
 import sqlite3
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -92,6 +92,19 @@ def what_if(conn: sqlite3.Connection, member: str, g: nx.Graph | None = None) ->
         "groups": [[{"id": m, "name": names.get(m, m[:12])} for m in grp] for grp in groups],
         "cut_off": [{"id": m, "name": names.get(m, m[:12])} for grp in groups[1:] for m in grp],
     }
+
+
+def shared_report(conn: sqlite3.Connection) -> dict[str, Any]:
+    """:func:`report` as of the current minute, computed once per minute and directory
+    version and shared by every reader of the database (the API and the website ask for
+    it on every request; it scans the whole network). Callers must not change it."""
+    from .directory import _memoized
+
+    minute = now_ms() // 60_000 * 60_000
+    return cast(
+        dict[str, Any],
+        _memoized(conn, f"health-report@{minute}", lambda: report(conn, now=minute), shared=True),
+    )
 
 
 def report(conn: sqlite3.Connection, *, now: int | None = None, months: int = 12) -> dict[str, Any]:

@@ -457,7 +457,7 @@ async def handle_health(request: web.Request) -> web.Response:
         text = p["what_if"]
         return respond(await read(request, lambda c: health.what_if(c, directory.resolve_member(c, text)),
                                   heavy=True))  # fmt: skip
-    return respond(await read(request, health.report, heavy=True))
+    return respond(await read(request, health.shared_report, heavy=True))
 
 
 async def handle_requests(request: web.Request) -> web.Response:

@@ -908,7 +908,7 @@ async def health_page(request: web.Request) -> web.Response:
     what_if_ref = _q(request, "what_if")
 
     def load(conn: sqlite3.Connection, lang: str) -> dict[str, Any]:
-        rep = health.report(conn)
+        rep = health.shared_report(conn)
         figures, by_key = [], {}
         for f in rep["figures"]:
             trend = f.get("trend")
