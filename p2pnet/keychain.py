@@ -217,16 +217,30 @@ def rotate_home_key(home: Home, store: Store) -> tuple[Identity, Identity, Entry
     old = identity.load(home.key_file)
     if store.network is None:
         raise KeyFileError("this node is in no network yet: there is no feed to hand over")
+    link = derive.load_links(store.conn).get(old.public)
+    retired = link is not None and link.until_seq is not None
+    if retired and link is not None and link.how == "recover":
+        raise KeyFileError(
+            f"members vouched that key {ids.member(link.next or b'')} is this member now, so "
+            f"this home's key {old.member_id} no longer counts: nothing to hand over "
+            "(`p2pnet key history` shows the claim; if it is not yours, call your endorsers)"
+        )
     if home.next_key_file.exists():
         new = identity.load(home.next_key_file)  # an interrupted rotation: finish it
+    elif retired:
+        raise KeyFileError(
+            f"key {old.member_id} was already handed over to {ids.member(link.next or b'')}; "
+            "import that key (`p2pnet key import FILE --force`) to go on"
+        )
     else:
         new = Identity.generate()
         identity.save(new, home.next_key_file)
-    link = derive.load_links(store.conn).get(old.public)
-    if link is not None and link.until_seq is not None:
+    if retired and link is not None:
         if link.next != new.public:
             raise KeyFileError(
-                f"key {old.member_id} was already handed over to {ids.member(link.next or b'')}"
+                f"key {old.member_id} was already handed over to {ids.member(link.next or b'')}, "
+                f"not to the key in {home.next_key_file.name}; import the right key "
+                "(`p2pnet key import FILE --force`) to go on"
             )
         entry = store.get(ids.from_text(ids.ENTRY, link.entry or ""))
     else:

@@ -202,3 +202,18 @@ def test_rotation_while_the_node_runs_reaches_peers(tmp_path):
     finally:
         codes = [n.stop() for n in nodes]
     assert codes == [0, 0]
+
+
+def test_rotating_a_key_others_claimed_back_is_refused_and_leaves_no_new_key(tmp_path, seeded):
+    from p2pnet import keychain
+    from p2pnet.cli.output import EXIT_SETUP
+
+    school = sample.demo_identity("school")
+    home = home_for(tmp_path, seeded, "school", school)
+    with Store(Home(home).db_file) as s:
+        claim = s.append(Identity.generate(), "recover", {"member": school.public, "last_good": 1})
+        for friend in ("elderly_club", "youth"):  # both endorse the school in the sample
+            s.append(sample.demo_identity(friend), "vouch", {"claim": claim.id})
+        assert keychain.claims(s.conn, member=school.member_id)[0]["in_effect"]
+    fails(home, EXIT_SETUP, "key", "rotate", "--yes", match="no longer counts")
+    assert not (home / "member.key.next").exists()
